@@ -1,0 +1,127 @@
+# Every command of the project. `make help` lists them; `make run` and
+# `make test` are the two that matter first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+RASA_VENV := .venv-rasa
+APP_VENV := .venv
+RASA := $(RASA_VENV)/bin/rasa
+PYTHON := $(APP_VENV)/bin/python
+
+# A short hash of the names and contents of the files given; stamps carry it,
+# so a step reruns exactly when its inputs change (and not when git touches them).
+hash_of = $(shell { echo $(1); cat $(1) /dev/null; } | sha1sum | cut -c1-12)
+files_in = $(shell find $(1) -type f \( -name '*.yml' -o -name '*.yaml' \) 2>/dev/null | LC_ALL=C sort)
+
+RASA_VENV_STAMP := $(RASA_VENV)/.stamp-$(call hash_of,requirements/rasa.txt)
+APP_VENV_STAMP := $(APP_VENV)/.stamp-$(call hash_of,requirements/app.txt)
+# What the model is trained on. The FAQ knowledge base is not: FAQ edits only
+# rebuild the search index. Nor are endpoints and credentials: they are read at run time.
+RASA_INPUTS := config.yml bot/domain.yml $(call files_in,data/nlu data/stories data/rules)
+RASA_MODEL_NAME := bot-$(call hash_of,$(RASA_INPUTS))
+RASA_MODEL := models/rasa/$(RASA_MODEL_NAME).tar.gz
+FAQ_INPUTS := $(call files_in,data/faq)
+# The index also depends on the code that builds and calibrates it.
+FAQ_BUILDER := $(sort $(wildcard actions/faq/*.py))
+FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER))
+SOCKETIO_CLIENT := handoff_server/static/vendor/socket.io.min.js
+SOCKETIO_CLIENT_VERSION := 4.8.1
+
+.PHONY: help setup run test lint format venvs model index db browser bench clean distclean
+
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: .env venvs model index db $(SOCKETIO_CLIENT) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database.
+
+run: setup ## Set up, then start Rasa, the action server and the handoff server.
+	@# honcho stops every server when one stops; anything but Ctrl-C (130) is a failure.
+	@$(APP_VENV)/bin/honcho start -f Procfile || status=$$?; \
+	if [ "$${status:-0}" != 130 ]; then \
+		printf '\n!!! A server stopped on its own (exit %s), so all were stopped.\n!!! The "stopped (rc=...)" line above names it; its last lines say why.\n' "$${status:-0}"; \
+		exit 1; \
+	fi
+
+test: setup browser ## Set up, then run the whole test suite (end-to-end included).
+	$(PYTHON) -m pytest
+
+bench: setup ## Run the benchmarks in sequence (bench/); print figures, charts in reports/bench/.
+	$(PYTHON) -m bench
+
+lint: venvs ## Check style and types (ruff, mypy).
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/mypy
+
+format: venvs ## Rewrite the code in the house format (ruff).
+	$(APP_VENV)/bin/ruff format .
+	$(APP_VENV)/bin/ruff check --fix .
+
+venvs: ## Create both virtual environments (in parallel).
+	@$(MAKE) --no-print-directory --silent -j2 $(RASA_VENV_STAMP) $(APP_VENV_STAMP)
+
+# $(call make_venv,DIR,PYTHON_VERSION,REQUIREMENTS): create or update a venv, then stamp it.
+define make_venv
+	@test -x $(1)/bin/python || `scripts/find-python $(2)` -m venv $(1)
+	$(1)/bin/pip install --upgrade --quiet pip
+	$(1)/bin/pip install -r $(3) | sed -u 's/^/[$(1)] /'
+	@rm -f $(1)/.stamp-* && touch $@
+endef
+
+$(RASA_VENV_STAMP): requirements/rasa.txt
+	@echo "==> $(RASA_VENV): Python 3.10 with Rasa (about 2 minutes the first time)"
+	$(call make_venv,$(RASA_VENV),3.10,requirements/rasa.txt)
+
+$(APP_VENV_STAMP): requirements/app.txt
+	@echo "==> $(APP_VENV): Python 3.11 with the action and handoff servers (about 2 minutes the first time)"
+	$(call make_venv,$(APP_VENV),3.11,requirements/app.txt)
+
+.env: .env.example
+	@$$(scripts/find-python 3.11) scripts/ensure_env.py .env.example .env
+
+model: $(RASA_MODEL) ## Train the Rasa model if its inputs changed.
+
+index: $(FAQ_INDEX_STAMP) ## Build the FAQ search index if the knowledge base changed.
+
+$(RASA_MODEL): $(RASA_VENV_STAMP) $(RASA_INPUTS)
+	@echo "==> Training the Rasa model $(RASA_MODEL_NAME) (about a minute)"
+	$(RASA) train --config config.yml --domain bot/domain.yml \
+		--data data/nlu data/stories data/rules \
+		--out models/rasa --fixed-model-name $(RASA_MODEL_NAME)
+	@# Older models go only once the new one exists: a failed training leaves a model to run.
+	@find models/rasa -name '*.tar.gz' ! -name '$(RASA_MODEL_NAME).tar.gz' -delete
+
+$(FAQ_INDEX_STAMP): $(APP_VENV_STAMP) $(FAQ_INPUTS) $(FAQ_BUILDER)
+	@echo "==> Building the FAQ index"
+	$(PYTHON) -m actions.faq build --faq-dir data/faq --out models/faq
+	@rm -f models/faq/.stamp-* && touch $@
+
+db: .env $(APP_VENV_STAMP) ## Create or upgrade the handoff database schema.
+	@mkdir -p var
+	$(PYTHON) -m handoff_server migrate
+
+$(SOCKETIO_CLIENT):
+	@echo "==> Fetching the socket.io browser client $(SOCKETIO_CLIENT_VERSION) from the npm registry"
+	@mkdir -p $(@D) && tmp=$$(mktemp -d) && \
+		(cd $$tmp && npm pack --silent socket.io-client@$(SOCKETIO_CLIENT_VERSION) >/dev/null) && \
+		tar -xzf $$tmp/socket.io-client-$(SOCKETIO_CLIENT_VERSION).tgz -C $$tmp package/dist/socket.io.min.js && \
+		mv $$tmp/package/dist/socket.io.min.js $@ && rm -rf $$tmp
+
+browser: ## Install Debian's Chromium for the browser tests (if missing).
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+		echo "==> Installing Debian's chromium and chromium-driver"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+clean: ## Remove build output and local data (models/, var/).
+	rm -rf models/rasa models/faq var .pytest_cache .mypy_cache .ruff_cache
+
+distclean: clean ## Also remove the virtual environments and .env.
+	rm -rf $(RASA_VENV) $(APP_VENV) .env

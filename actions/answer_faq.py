@@ -1,0 +1,108 @@
+"""Answer a customer's question from the FAQ knowledge base."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import session_metadata
+from actions.escalation import (
+    HandoffReason,
+    frustration_offered,
+    frustration_signal,
+    miss_streak,
+    offer_events,
+    should_offer_after_miss,
+)
+from actions.faq.engine import Decision, FaqEngine, get_engine
+from actions.handoff import UsesHandoffClient, hand_off
+from actions.handoff_client import HandoffClient
+
+logger = logging.getLogger(__name__)
+
+MAX_SUGGESTIONS = 3
+
+
+class ActionAnswerFaq(UsesHandoffClient, Action):
+    """Answer, suggest up to three FAQs, or say honestly that nothing fits."""
+
+    def __init__(self, engine: FaqEngine | None = None, client: HandoffClient | None = None):
+        super().__init__(client)
+        self._engine = engine
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    @property
+    def engine(self) -> FaqEngine:
+        return self._engine or get_engine()
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        channel = session_metadata(tracker)["channel"]
+        try:
+            decision = self.engine.decide(text, channel=channel)
+        except Exception:
+            # Whatever broke (index missing, model failing), the customer gets a person.
+            logger.exception("FAQ search failed for %r", text)
+            dispatcher.utter_message(response="utter_faq_unavailable")
+            return hand_off(self.client, dispatcher, tracker, HandoffReason.BOT_FAILURE)
+
+        events: list[EventType] = [
+            SlotSet("faq_result", faq_result(decision)),
+            SlotSet("handoff_offered", False),
+        ]
+        frustrated = frustration_signal(tracker)
+        if frustrated and frustration_offered(tracker):
+            # Frustration goes on after a person was offered: no more self-service.
+            return events + hand_off(self.client, dispatcher, tracker, HandoffReason.FRUSTRATION)
+
+        if decision.kind == "answer":
+            faq = decision.hits[0].faq
+            dispatcher.utter_message(
+                text=faq.answer, buttons=[dict(button) for button in faq.buttons] or None
+            )
+            for link in faq.links:
+                dispatcher.utter_message(text=f"{link['title']}: {link['url']}")
+            events.append(SlotSet("miss_streak", 0))
+            if faq.escalate:
+                return events + hand_off(
+                    self.client, dispatcher, tracker, HandoffReason.SENSITIVE_TOPIC
+                )
+        elif decision.kind == "suggest":
+            buttons = [
+                {"title": hit.faq.question, "payload": hit.faq.question}
+                for hit in decision.hits[:MAX_SUGGESTIONS]
+            ]
+            buttons.append({"title": "None of these", "payload": "/reject_suggestions"})
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        else:
+            events.append(SlotSet("miss_streak", miss_streak(tracker) + 1))
+            if should_offer_after_miss(tracker):
+                dispatcher.utter_message(response="utter_offer_human_after_misses")
+                return [*events, *offer_events(HandoffReason.REPEATED_MISSES)]
+            dispatcher.utter_message(
+                response="utter_dont_know",
+                buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+            )
+        if frustrated:
+            dispatcher.utter_message(response="utter_offer_human_frustrated")
+            events += offer_events(HandoffReason.FRUSTRATION)
+        return events
+
+
+def faq_result(decision: Decision) -> dict[str, Any]:
+    """Describe a decision for the transcript: kind, scored hits and the top FAQ's tags."""
+    return {
+        "kind": decision.kind,
+        "hits": [{"faq_id": hit.faq.id, "score": round(hit.score, 4)} for hit in decision.hits[:3]],
+        "tags": list(decision.hits[0].faq.tags)
+        if decision.kind != "none" and decision.hits
+        else [],
+    }

@@ -1,0 +1,126 @@
+"""When a person should take over, and why: the escalation policy and its actions.
+
+- the customer asks for a person: hand off at once (rule in data/rules/handoff.yml);
+- two misses in a row (a "don't know" or rejected suggestions): offer a person;
+- frustration (the complaint intent, strongly negative sentiment, or the same
+  question asked again): offer once per conversation, hand off at once if it goes on;
+- a FAQ marked `escalate: true`, or a failure of the bot: hand off at once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import sentiment_of
+from actions.faq.knowledge_base import normalize_text
+from actions.handoff import UsesHandoffClient, hand_off
+
+MISSES_BEFORE_OFFER = 2
+# VADER compound score at or below which a message reads as strongly negative.
+STRONGLY_NEGATIVE = -0.6
+
+
+class HandoffReason(StrEnum):
+    """Why a conversation goes to a person; the handoff server orders its queue by it."""
+
+    CUSTOMER_REQUEST = "customer_request"
+    REPEATED_MISSES = "repeated_misses"
+    FRUSTRATION = "frustration"
+    SENSITIVE_TOPIC = "sensitive_topic"
+    BOT_FAILURE = "bot_failure"
+
+
+def miss_streak(tracker: Tracker) -> int:
+    """Return how many misses in a row the conversation has had so far."""
+    return int(tracker.get_slot("miss_streak") or 0)
+
+
+def should_offer_after_miss(tracker: Tracker) -> bool:
+    """Tell whether this miss, added to the streak, calls for offering a person."""
+    return miss_streak(tracker) + 1 >= MISSES_BEFORE_OFFER
+
+
+def asked_again(tracker: Tracker) -> bool:
+    """Tell whether the latest message repeats an earlier question of the customer."""
+    texts = [
+        normalize_text(event.get("text") or "")
+        for event in tracker.events
+        if event.get("event") == "user" and event.get("text")
+    ]
+    return len(texts) >= 2 and texts[-1] in texts[:-1] and bool(texts[-1])
+
+
+def frustration_signal(tracker: Tracker) -> bool:
+    """Tell whether the latest message shows frustration beyond its intent."""
+    text = tracker.latest_message.get("text") or ""
+    return sentiment_of(text) <= STRONGLY_NEGATIVE or asked_again(tracker)
+
+
+def frustration_offered(tracker: Tracker) -> bool:
+    """Tell whether a person was already offered because of frustration."""
+    return bool(tracker.get_slot("frustration_offered"))
+
+
+def offer_events(reason: HandoffReason) -> list[EventType]:
+    """Return the slot events that record a pending offer of a person and its reason."""
+    events = [SlotSet("handoff_offered", True), SlotSet("handoff_reason", reason.value)]
+    if reason is HandoffReason.FRUSTRATION:
+        events.append(SlotSet("frustration_offered", True))
+    return events
+
+
+class ActionHandleFrustration(UsesHandoffClient, Action):
+    """Answer a complaint: offer a person the first time, hand off at once after that."""
+
+    def name(self) -> str:
+        return "action_handle_frustration"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if frustration_offered(tracker):
+            return hand_off(self.client, dispatcher, tracker, HandoffReason.FRUSTRATION)
+        dispatcher.utter_message(response="utter_offer_human_frustrated")
+        return offer_events(HandoffReason.FRUSTRATION)
+
+
+class ActionRejectSuggestions(Action):
+    """Count "none of these" as a miss: ask again, or offer a person after two misses."""
+
+    def name(self) -> str:
+        return "action_reject_suggestions"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [
+            SlotSet("miss_streak", miss_streak(tracker) + 1),
+            SlotSet("faq_result", {"kind": "rejected", "hits": [], "tags": []}),
+        ]
+        if should_offer_after_miss(tracker):
+            dispatcher.utter_message(response="utter_offer_human_after_misses")
+            return events + offer_events(HandoffReason.REPEATED_MISSES)
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return events
+
+
+class ActionDeclineHandoff(Action):
+    """Go back to self-service without nagging when the customer says no to a person."""
+
+    def name(self) -> str:
+        return "action_decline_handoff"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_handoff_declined")
+        return [
+            SlotSet("handoff_offered", False),
+            SlotSet("handoff_reason", None),
+            SlotSet("miss_streak", 0),
+        ]

@@ -1,0 +1,116 @@
+"""Command line of the FAQ engine: build, search, eval, import."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from actions.faq.index import FaqIndexError
+from actions.faq.knowledge_base import KnowledgeBaseError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand and return the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m actions.faq", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="embed the knowledge base and write the index")
+    build.add_argument("--faq-dir", type=Path, default=Path("data/faq"))
+    build.add_argument("--out", type=Path, default=Path("models/faq"))
+    build.set_defaults(run=run_build)
+
+    search = commands.add_parser("search", help="show the decision for one question")
+    search.add_argument("text")
+    search.add_argument("--channel", choices=("web", "kiosk"))
+    search.add_argument("--faq-dir", type=Path, default=Path("data/faq"))
+    search.add_argument("--index-dir", type=Path, default=Path("models/faq"))
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(run=run_search)
+
+    evaluate = commands.add_parser("eval", help="score the decision on labelled queries")
+    evaluate.add_argument("--kb", type=Path, required=True, help="CSV: faq_id,question")
+    evaluate.add_argument("--queries", type=Path, required=True, help="CSV: text,faq_id")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(run=run_eval)
+
+    importing = commands.add_parser("import", help="import question/answer pairs (CSV, JSON)")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--out", type=Path, default=Path("data/faq/imported.yml"))
+    importing.set_defaults(run=run_import)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        return int(args.run(args))
+    except (KnowledgeBaseError, FaqIndexError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Build the index for a knowledge base directory."""
+    from actions.faq.encoder import SentenceTransformerEncoder
+    from actions.faq.index import build_index
+    from actions.faq.knowledge_base import load_knowledge_base
+
+    started = time.perf_counter()
+    faqs = load_knowledge_base(args.faq_dir)
+    index = build_index(faqs, SentenceTransformerEncoder(), show_progress=True)
+    index.save(args.out)
+    logging.info(
+        "wrote %s: %d vectors of %d FAQs in %.1f s; thresholds %s",
+        args.out,
+        len(index.rows),
+        len(faqs),
+        time.perf_counter() - started,
+        index.thresholds,
+    )
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Print the decision for one question."""
+    from actions.faq.engine import FaqEngine
+
+    engine = FaqEngine(index_dir=args.index_dir, faq_dir=args.faq_dir)
+    decision = engine.decide(args.text, channel=args.channel)
+    hits = [{"faq_id": hit.faq.id, "score": round(hit.score, 4)} for hit in decision.hits]
+    if args.json:
+        print(json.dumps({"kind": decision.kind, "hits": hits}))
+    else:
+        print(decision.kind)
+        for hit in decision.hits:
+            print(f"  {hit.score:.3f}  {hit.faq.id}: {hit.faq.question}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Print accuracy, precision, out-of-scope recall and latency on labelled queries."""
+    from actions.faq.encoder import SentenceTransformerEncoder
+    from actions.faq.evaluate import evaluate
+
+    report = evaluate(args.kb, args.queries, SentenceTransformerEncoder())
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Validate a CSV or JSON file of questions and answers and write it as FAQ YAML."""
+    from actions.faq.importer import import_faqs
+
+    faqs = import_faqs(args.file, args.out)
+    paraphrases = sum(len(faq.paraphrases) for faq in faqs)
+    print(f"wrote {len(faqs)} FAQs with {paraphrases} paraphrases to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""The FAQ knowledge base: load `data/faq/*.yml`, validate it, fingerprint it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actions.faq.files import replace_file
+
+CHANNELS = ("web", "kiosk")
+# Paraphrases taught at run time (FaqEngine.add_paraphrase) live beside the FAQ files, so a
+# rebuild of the index keeps them; the file maps FAQ ids to lists of extra paraphrases.
+ADDED_PARAPHRASES_FILE = "added_paraphrases.yml"
+
+
+class KnowledgeBaseError(ValueError):
+    """The knowledge base has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid FAQ knowledge base:\n" + "\n".join(f"- {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Faq:
+    """One question with its paraphrases and approved answer."""
+
+    id: str
+    question: str
+    paraphrases: tuple[str, ...]
+    answer: str
+    tags: tuple[str, ...]
+    channels: tuple[str, ...]
+    escalate: bool = False
+    buttons: tuple[dict[str, str], ...] = field(default=())
+    links: tuple[dict[str, str], ...] = field(default=())
+
+    def __hash__(self) -> int:
+        # Buttons and links are dicts, which cannot be hashed; ids are unique in a KB.
+        return hash(self.id)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Return the question followed by its paraphrases: everything the index embeds."""
+        return (self.question, *self.paraphrases)
+
+
+def normalize_text(text: str) -> str:
+    """Return the form under which two texts count as the same question."""
+    return " ".join(text.casefold().split()).rstrip(" ?!.")
+
+
+def load_knowledge_base(faq_dir: Path) -> list[Faq]:
+    """Load and validate every FAQ file in `faq_dir`; raise KnowledgeBaseError listing problems."""
+    faq_dir = Path(faq_dir)
+    if not faq_dir.is_dir():
+        raise KnowledgeBaseError([f"{faq_dir}: no such directory"])
+    entries, problems = read_entries(faq_dir)
+    problems += find_conflicts(entries)
+    if not entries and not problems:
+        problems.append(f"{faq_dir}: no FAQs found in *.yml")
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return [faq for faq, _ in entries]
+
+
+def read_entries(
+    faq_dir: Path, skip: Path | None = None
+) -> tuple[list[tuple[Faq, str]], list[str]]:
+    """Parse the FAQ files of a directory (but `skip`): (FAQ, file) pairs and the problems."""
+    problems: list[str] = []
+    entries: list[tuple[Faq, str]] = []
+    added: dict[str, list[str]] = {}
+    for path in sorted(Path(faq_dir).glob("*.yml")):
+        if skip is not None and path.resolve() == Path(skip).resolve():
+            continue
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            problems.append(f"{path}: not valid YAML ({error})")
+            continue
+        if path.name == ADDED_PARAPHRASES_FILE:
+            added = _read_added_paraphrases(document, str(path), problems)
+            continue
+        if not isinstance(document, dict) or not isinstance(document.get("faqs"), list):
+            problems.append(f"{path}: expected a top-level 'faqs:' list")
+            continue
+        for position, raw in enumerate(document["faqs"], start=1):
+            faq = parse_faq(raw, f"{path}: entry {position}", problems)
+            if faq is not None:
+                entries.append((faq, str(path)))
+    entries = _merge_added(entries, added, Path(faq_dir) / ADDED_PARAPHRASES_FILE, problems)
+    return entries, problems
+
+
+def parse_faq(raw: Any, where: str, problems: list[str]) -> Faq | None:
+    """Build a Faq from one raw mapping, appending what is wrong with it to `problems`."""
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: expected a mapping with id, question and answer")
+        return None
+    faq_id = str(raw.get("id") or "").strip()
+    label = f"{where} (faq '{faq_id}')" if faq_id else where
+    found: list[str] = []
+    if not faq_id:
+        found.append(f"{where}: missing id")
+    question = str(raw.get("question") or "").strip()
+    if not question:
+        found.append(f"{label}: empty question")
+    answer = str(raw.get("answer") or "").strip()
+    if not answer:
+        found.append(f"{label}: empty answer")
+    paraphrases = _string_list(raw.get("paraphrases"), f"{label}: paraphrases", found)
+    tags = _string_list(raw.get("tags"), f"{label}: tags", found)
+    channels = _string_list(raw.get("channels", list(CHANNELS)), f"{label}: channels", found)
+    for channel in channels:
+        if channel not in CHANNELS:
+            found.append(f"{label}: unknown channel '{channel}' (known: {', '.join(CHANNELS)})")
+    if not channels:
+        found.append(f"{label}: channels is empty, so no customer could ever see this FAQ")
+    escalate = raw.get("escalate", False)
+    if not isinstance(escalate, bool):
+        found.append(f"{label}: escalate must be true or false")
+    buttons = _mapping_list(raw.get("buttons"), ("title", "payload"), f"{label}: buttons", found)
+    links = _mapping_list(raw.get("links"), ("title", "url"), f"{label}: links", found)
+    problems += found
+    if found:
+        return None
+    return Faq(
+        id=faq_id,
+        question=question,
+        paraphrases=_unique(question, paraphrases),
+        answer=answer,
+        tags=tuple(tags),
+        channels=tuple(channels),
+        escalate=escalate,
+        buttons=buttons,
+        links=links,
+    )
+
+
+def find_conflicts(entries: Iterable[tuple[Faq, str]]) -> list[str]:
+    """List duplicate ids and texts that belong to two FAQs, naming both places."""
+    problems: list[str] = []
+    id_sources: dict[str, str] = {}
+    text_owners: dict[str, tuple[str, str]] = {}
+    for faq, source in entries:
+        if faq.id in id_sources:
+            problems.append(f"duplicate id '{faq.id}': in {id_sources[faq.id]} and in {source}")
+            continue
+        id_sources[faq.id] = source
+        for text in faq.texts:
+            key = normalize_text(text)
+            owner = text_owners.setdefault(key, (faq.id, source))
+            if owner[0] != faq.id:
+                problems.append(
+                    f"'{text}' is a question or paraphrase of two FAQs: "
+                    f"'{owner[0]}' ({owner[1]}) and '{faq.id}' ({source})"
+                )
+    return problems
+
+
+def fingerprint(faqs: Iterable[Faq]) -> str:
+    """Return the sha256 of what the index is built from: every FAQ id with its texts."""
+    # Answers, tags and channels are read from the data at load time, so editing them
+    # does not make the index stale; only the embedded texts and their FAQ ids do.
+    indexed = sorted((faq.id, list(faq.texts)) for faq in faqs)
+    return hashlib.sha256(json.dumps(indexed, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def write_faqs(faqs: Iterable[Faq], path: Path) -> None:
+    """Write FAQs as a `faqs:` YAML file in the knowledge base format."""
+    document = {"faqs": [_faq_to_dict(faq) for faq in faqs]}
+    replace_file(
+        path, yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100).encode()
+    )
+
+
+def save_added_paraphrase(faq_dir: Path, faq_id: str, text: str) -> None:
+    """Append a run-time paraphrase to the knowledge base's added-paraphrases file."""
+    path = Path(faq_dir) / ADDED_PARAPHRASES_FILE
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    added = (document or {}).get("paraphrases") or {}
+    added.setdefault(faq_id, []).append(text)
+    header = "# Paraphrases taught at run time (FaqEngine.add_paraphrase), by FAQ id.\n"
+    body = yaml.safe_dump({"paraphrases": added}, sort_keys=True, allow_unicode=True, width=100)
+    replace_file(path, (header + body).encode())
+
+
+def _read_added_paraphrases(document: Any, where: str, problems: list[str]) -> dict[str, list[str]]:
+    added = document.get("paraphrases") if isinstance(document, dict) else None
+    if not isinstance(added, dict):
+        problems.append(f"{where}: expected a top-level 'paraphrases:' mapping of FAQ id to list")
+        return {}
+    return {
+        str(faq_id): _string_list(texts, f"{where}: '{faq_id}'", problems)
+        for faq_id, texts in added.items()
+    }
+
+
+def _merge_added(
+    entries: list[tuple[Faq, str]],
+    added: dict[str, list[str]],
+    source: Path,
+    problems: list[str],
+) -> list[tuple[Faq, str]]:
+    known = {faq.id for faq, _ in entries}
+    for faq_id in added:
+        if faq_id not in known:
+            problems.append(f"{source}: paraphrases for unknown FAQ id '{faq_id}'")
+    return [
+        (replace(faq, paraphrases=_unique(faq.question, [*faq.paraphrases, *added[faq.id]])), where)
+        if faq.id in added
+        else (faq, where)
+        for faq, where in entries
+    ]
+
+
+def _unique(question: str, paraphrases: Iterable[str]) -> tuple[str, ...]:
+    # A paraphrase repeating the question (or another paraphrase) would only add a
+    # duplicate vector that crowds the search results.
+    seen = {normalize_text(question)}
+    kept = []
+    for text in paraphrases:
+        key = normalize_text(text)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(text.strip())
+    return tuple(kept)
+
+
+def _string_list(value: Any, where: str, problems: list[str]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.append(f"{where} must be a list of strings")
+        return []
+    return [item.strip() for item in value if item.strip()]
+
+
+def _mapping_list(
+    value: Any, keys: tuple[str, ...], where: str, problems: list[str]
+) -> tuple[dict[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(item, Mapping) and all(item.get(key) for key in keys) for item in value
+    ):
+        problems.append(f"{where} must be a list of mappings with {' and '.join(keys)}")
+        return ()
+    return tuple({key: str(item[key]) for key in keys} for item in value)
+
+
+def _faq_to_dict(faq: Faq) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": faq.id,
+        "question": faq.question,
+        "paraphrases": list(faq.paraphrases),
+        "answer": faq.answer,
+        "tags": list(faq.tags),
+        "channels": list(faq.channels),
+    }
+    if faq.escalate:
+        data["escalate"] = True
+    if faq.buttons:
+        data["buttons"] = [dict(button) for button in faq.buttons]
+    if faq.links:
+        data["links"] = [dict(link) for link in faq.links]
+    return data

@@ -1,0 +1,50 @@
+"""The action server's client of the handoff server's service API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from actions.settings import ActionSettings
+
+
+class HandoffUnavailable(Exception):
+    """The handoff server could not be reached or refused the request."""
+
+
+class HandoffClient:
+    """Send context packets and customer messages to the handoff server."""
+
+    def __init__(self, settings: ActionSettings | None = None) -> None:
+        self.settings = settings or ActionSettings.from_env()
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {self.settings.handoff_service_token}"
+
+    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self.settings.handoff_url}{path}"
+        try:
+            response = self.session.post(url, json=payload, timeout=self.settings.request_timeout_s)
+        except requests.RequestException as error:
+            raise HandoffUnavailable(f"POST {url} failed: {error}") from error
+        if response.status_code >= 400:
+            raise HandoffUnavailable(f"POST {url} answered {response.status_code}: {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
+        """Queue the conversation for a person; return id, state, position and expected wait."""
+        return self._post("/api/handoffs", packet)
+
+    def forward_customer_message(
+        self, handoff_id: int, text: str, idempotency_key: str | None
+    ) -> dict[str, Any]:
+        """Pass a customer's message to the agent who owns the conversation."""
+        return self._post(
+            f"/api/conversations/{handoff_id}/customer-messages",
+            {"text": text, "idempotency_key": idempotency_key},
+        )
+
+    def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
+        """Store the customer's rating of a resolved conversation."""
+        return self._post(f"/api/conversations/{handoff_id}/rating", {"rating": rating})

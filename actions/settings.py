@@ -1,0 +1,31 @@
+"""Settings of the action server, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# `make run` passes .env through honcho; a bare `python -m rasa_sdk` still finds it.
+load_dotenv(REPO_ROOT / ".env", override=False)
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Where the action server finds the handoff server."""
+
+    handoff_url: str
+    handoff_service_token: str
+    request_timeout_s: float = 5.0
+
+    @classmethod
+    def from_env(cls) -> ActionSettings:
+        """Read the settings from the environment."""
+        return cls(
+            handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
+            handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
+        )

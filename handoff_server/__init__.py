@@ -1,0 +1,67 @@
+"""The handoff server: the live-agent queue between the bot and the people who take over."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import ServiceUnavailable
+
+from handoff_server import api, events
+from handoff_server.db import Database, make_engine
+from handoff_server.errors import register_error_handlers
+from handoff_server.outbox import Outbox
+from handoff_server.pages import pages
+from handoff_server.rasa_client import RasaClient
+from handoff_server.services import Services
+from handoff_server.settings import load_settings
+
+# A handoff packet carries the whole transcript; 4,000 characters a turn leaves room for ~250.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; `config` overrides settings and may hold RASA_CLIENT."""
+    overrides = dict(config or {})
+    rasa_client = overrides.pop("RASA_CLIENT", None)
+    settings = load_settings(overrides)
+    for name, value in (
+        ("SECRET_KEY", settings.secret_key),
+        ("HANDOFF_SERVICE_TOKEN", settings.service_token),
+    ):
+        if not value:
+            raise RuntimeError(f"{name} is empty: run `make setup` or set it in .env")
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        # Read by the pages blueprint: where customers' browsers reach Rasa's socket.io.
+        PUBLIC_RASA_URL=settings.public_rasa_url,
+    )
+    db = Database(make_engine(settings.database_url))
+    outbox = Outbox(db, rasa_client or RasaClient(settings.rasa_url, settings.rasa_api_token))
+    app.extensions["handoff"] = Services(
+        settings=settings, db=db, outbox=outbox, feed=events.EventFeed(db)
+    )
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(pages)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """Answer whether the server and its database are up."""
+        try:
+            with db.read() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            raise ServiceUnavailable("the database is unreachable") from error
+        return jsonify(status="ok")
+
+    if settings.outbox_worker:
+        outbox.start()
+    return app

@@ -1,0 +1,64 @@
+"""Command line: `python -m handoff_server migrate` and `create-agent USERNAME --role ROLE`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from werkzeug.exceptions import HTTPException
+
+from handoff_server import accounts
+from handoff_server.db import Database, make_engine, migrate, resolve_url
+from handoff_server.settings import load_settings
+
+
+def _read_password() -> str:
+    """Prompt twice without echo on a terminal; read one line when piped."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != password:
+        raise SystemExit("error: the passwords differ")
+    return password
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command and return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m handoff_server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    create = commands.add_parser(
+        "create-agent", help="create an agent account; the password is read from standard input"
+    )
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=accounts.ROLES)
+    create.add_argument("--name", help="display name shown to customers (default: username)")
+    create.add_argument("--team", help="team (default: general)")
+    args = parser.parse_args(argv)
+
+    database_url = load_settings().database_url
+    engine = make_engine(database_url)
+    if args.command == "migrate":
+        revision = migrate(engine)
+        shown = resolve_url(database_url).render_as_string(hide_password=True)
+        print(f"database {shown} is at revision {revision}")
+        return 0
+    try:
+        agent = accounts.create_agent(
+            Database(engine),
+            args.username,
+            _read_password(),
+            args.role,
+            display_name=args.name,
+            team=args.team,
+        )
+    except HTTPException as error:
+        print(f"error: {error.description}", file=sys.stderr)
+        return 1
+    print(f"created {agent['role']} {agent['username']} ({agent['display_name']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

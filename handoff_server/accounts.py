@@ -1,0 +1,163 @@
+"""Keep agent accounts: passwords, roles, teams and who is on duty."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from werkzeug.exceptions import BadRequest, Conflict
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from handoff_server.db import Database, agents
+from handoff_server.settings import DEFAULT_TEAM
+
+ROLES = ("agent", "supervisor", "admin")
+# Transitions name their actor by username or by one of these.
+RESERVED_USERNAMES = ("bot", "customer", "system")
+MIN_PASSWORD_LENGTH = 8
+# An agent is on duty while their console has called the API or held a stream this recently.
+ON_DUTY_WINDOW_S = 120
+# Refresh last_seen_at at most this often, so each request does not write.
+_SEEN_RESOLUTION_S = 30
+
+_PUBLIC_COLUMNS = (
+    agents.c.id,
+    agents.c.username,
+    agents.c.display_name,
+    agents.c.role,
+    agents.c.team,
+    agents.c.last_seen_at,
+)
+
+
+def has_role(role: str, required: str) -> bool:
+    """Tell whether `role` is at least `required` (admin >= supervisor >= agent)."""
+    return ROLES.index(role) >= ROLES.index(required)
+
+
+def hash_password(password: str) -> str:
+    """Hash a password for storage."""
+    return generate_password_hash(password)
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return hash_password("no agent has this password")
+
+
+def agent_json(agent: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """Describe an agent as the API shows it."""
+    last_seen = agent["last_seen_at"]
+    return {
+        "username": agent["username"],
+        "name": agent["display_name"],
+        "role": agent["role"],
+        "team": agent["team"],
+        "on_duty": last_seen is not None and last_seen >= (now or time.time()) - ON_DUTY_WINDOW_S,
+    }
+
+
+def create_agent(
+    db: Database,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str | None = None,
+    team: str | None = None,
+) -> dict[str, Any]:
+    """Create an agent account; refuse short passwords, unknown roles and taken usernames."""
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if username.lower() in RESERVED_USERNAMES:
+        raise BadRequest(f"the username '{username}' is reserved")
+    if role not in ROLES:
+        raise BadRequest(f"the role must be one of {', '.join(ROLES)}")
+    with db.write() as conn:
+        if find_agent(conn, username) is not None:
+            raise Conflict(f"agent '{username}' already exists")
+        conn.execute(
+            agents.insert().values(
+                username=username,
+                display_name=display_name or username,
+                password_hash=hash_password(password),
+                role=role,
+                team=team or DEFAULT_TEAM,
+                created_at=time.time(),
+            )
+        )
+        agent = find_agent(conn, username)
+    assert agent is not None
+    return agent
+
+
+def find_agent(conn: Connection, username: str) -> dict[str, Any] | None:
+    """Return the agent with this username, if any."""
+    row = conn.execute(sa.select(*_PUBLIC_COLUMNS).where(agents.c.username == username)).first()
+    return dict(row._mapping) if row else None
+
+
+def get_agent(db: Database, agent_id: int) -> dict[str, Any] | None:
+    """Return the agent with this id, if any."""
+    with db.read() as conn:
+        row = conn.execute(sa.select(*_PUBLIC_COLUMNS).where(agents.c.id == agent_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def log_in(db: Database, username: str, password: str) -> dict[str, Any] | None:
+    """Check the password and put the agent on duty; None if wrong (in the same time either way)."""
+    with db.read() as conn:
+        row = conn.execute(
+            sa.select(agents.c.password_hash, *_PUBLIC_COLUMNS).where(agents.c.username == username)
+        ).first()
+    password_matches = check_password_hash(
+        row.password_hash if row else _unknown_user_hash(), password
+    )
+    if row is None or not password_matches:
+        return None
+    agent = {column.name: row._mapping[column.name] for column in _PUBLIC_COLUMNS}
+    return {**agent, "last_seen_at": mark_on_duty(db, row.id, row.last_seen_at)}
+
+
+def list_agents(db: Database) -> list[dict[str, Any]]:
+    """List every agent, with whether they are on duty."""
+    with db.read() as conn:
+        rows = conn.execute(sa.select(*_PUBLIC_COLUMNS).order_by(agents.c.username)).all()
+    now = time.time()
+    return [agent_json(dict(row._mapping), now) for row in rows]
+
+
+def mark_on_duty(db: Database, agent_id: int, last_seen_at: float | None) -> float:
+    """Record that the agent is active now, unless recorded recently; return the recorded time."""
+    now = time.time()
+    # Reading the agent is cheap; a write transaction on every request and stream wake is not.
+    if last_seen_at is not None and last_seen_at >= now - _SEEN_RESOLUTION_S:
+        return last_seen_at
+    with db.engine.begin() as conn:
+        conn.execute(
+            agents.update()
+            .where(agents.c.id == agent_id)
+            .where(
+                sa.or_(
+                    agents.c.last_seen_at.is_(None),
+                    agents.c.last_seen_at < now - _SEEN_RESOLUTION_S,
+                )
+            )
+            .values(last_seen_at=now)
+        )
+    return now
+
+
+def count_on_duty(db: Database) -> int:
+    """Count the agents active in the last two minutes."""
+    with db.read() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(agents)
+                .where(agents.c.last_seen_at >= time.time() - ON_DUTY_WINDOW_S)
+            ).scalar_one()
+        )

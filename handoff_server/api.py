@@ -1,0 +1,211 @@
+"""Serve the JSON API: handoffs from the action server, the queue and replies for agents."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from handoff_server import accounts, records, schemas, store
+from handoff_server.auth import issue_token, require_role, require_service
+from handoff_server.db import OPEN_STATES
+from handoff_server.openapi import openapi_document
+from handoff_server.services import services
+from handoff_server.validation import json_body, query_args
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
+
+
+def _created(payload: dict[str, Any], created: bool) -> tuple[Response, int]:
+    return jsonify(payload), 201 if created else 200
+
+
+@bp.after_request
+def deliver_pushes(response: Response) -> Response:
+    """Send this conversation's own pushes before answering; leave the rest to the background."""
+    if request.method == "POST" and response.status_code < 300:
+        outbox = services().outbox
+        conversation_id = (request.view_args or {}).get("conversation_id")
+        if conversation_id is not None:
+            try:
+                # The agent's message or "joined" reaches the customer before the agent's
+                # console hears back; queue updates to everyone else must not hold it up.
+                outbox.deliver_for(conversation_id)
+            except SQLAlchemyError:
+                # The change is committed and its pushes are stored: answer success and leave
+                # the delivery to the background loop rather than invite a retry of the request.
+                log.exception("delivery after %s failed", request.path)
+        outbox.wake()
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Describe every API route (OpenAPI 3.1)."""
+    return jsonify(openapi_document(current_app))
+
+
+@bp.post("/handoffs")
+@require_service
+@json_body(schemas.HANDOFF)
+def create_handoff(body: dict[str, Any]) -> tuple[Response, int]:
+    """Queue a conversation the bot hands off, with its context packet."""
+    app = services()
+    conversation, created = store.enqueue(
+        app.db, body, team=app.settings.team_for(body.get("tags") or [])
+    )
+    is_open = app.settings.business_hours.is_open()
+    conversation["open"] = is_open
+    conversation["agents_online"] = accounts.count_on_duty(app.db) if is_open else 0
+    return _created(conversation, created)
+
+
+@bp.post("/conversations/<int:conversation_id>/customer-messages")
+@require_service
+@json_body(schemas.MESSAGE)
+def post_customer_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
+    """Store a message the customer wrote while waiting for or talking to an agent."""
+    message, created = store.append_message(
+        services().db, conversation_id, body["text"], idempotency_key=body.get("idempotency_key")
+    )
+    return _created(message, created)
+
+
+@bp.post("/conversations/<int:conversation_id>/offline-message")
+@require_service
+@json_body(schemas.OFFLINE_MESSAGE)
+def post_offline_message(conversation_id: int, body: dict[str, Any]) -> Response:
+    """Turn a waiting conversation into a ticket when the customer leaves a message."""
+    return jsonify(
+        store.leave_offline_message(services().db, conversation_id, body["contact"], body["text"])
+    )
+
+
+@bp.post("/conversations/<int:conversation_id>/abandon")
+@require_service
+def abandon(conversation_id: int) -> Response:
+    """Record that the customer left the conversation."""
+    return jsonify(store.abandon(services().db, conversation_id))
+
+
+@bp.post("/conversations/<int:conversation_id>/rating")
+@require_service
+@json_body(schemas.RATING)
+def post_rating(conversation_id: int, body: dict[str, Any]) -> Response:
+    """Store the customer's rating (1 to 5) of a resolved conversation."""
+    return jsonify(store.rate(services().db, conversation_id, body["rating"]))
+
+
+@bp.post("/auth/token")
+@json_body(schemas.TOKEN_REQUEST)
+def create_token(body: dict[str, Any]) -> Response:
+    """Exchange an agent's username and password for a bearer token."""
+    app = services()
+    agent = accounts.log_in(app.db, body["username"], body["password"])
+    if agent is None:
+        raise Unauthorized("wrong username or password")
+    return jsonify(
+        token=issue_token(app.settings.secret_key, agent["id"]),
+        expires_in=app.settings.agent_token_ttl_s,
+        agent=accounts.agent_json(agent),
+    )
+
+
+@bp.get("/agents")
+@require_role("agent")
+def list_agents() -> Response:
+    """List agents and whether each is on duty."""
+    return jsonify(agents=accounts.list_agents(services().db))
+
+
+@bp.post("/agents")
+@require_role("admin")
+@json_body(schemas.NEW_AGENT)
+def create_agent(body: dict[str, Any]) -> tuple[Response, int]:
+    """Create an agent account."""
+    agent = accounts.create_agent(
+        services().db,
+        body["username"],
+        body["password"],
+        body["role"],
+        display_name=body.get("name"),
+        team=body.get("team"),
+    )
+    return jsonify(accounts.agent_json(agent)), 201
+
+
+@bp.get("/conversations")
+@require_role("agent")
+@query_args(schemas.CONVERSATION_QUERY)
+def list_conversations(query: dict[str, Any]) -> Response:
+    """List conversations in a state (queued and assigned by default)."""
+    states = [query["state"]] if "state" in query else list(OPEN_STATES)
+    conversations = records.list_conversations(
+        services().db, states, team=query.get("team"), limit=query.get("limit", 100)
+    )
+    return jsonify(conversations=conversations)
+
+
+@bp.get("/conversations/<int:conversation_id>")
+@require_role("agent")
+def get_conversation(conversation_id: int) -> Response:
+    """Return a conversation's context packet, transcript, notes and state history."""
+    return jsonify(records.conversation_detail(services().db, conversation_id))
+
+
+@bp.post("/conversations/<int:conversation_id>/claim")
+@require_role("agent")
+def claim(conversation_id: int) -> Response:
+    """Take a queued conversation; the customer hears that an agent joined."""
+    return jsonify(store.claim(services().db, conversation_id, g.agent))
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+@require_role("agent")
+@json_body(schemas.MESSAGE)
+def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
+    """Send a reply to the customer on their channel (through Rasa)."""
+    message, created = store.append_message(
+        services().db,
+        conversation_id,
+        body["text"],
+        agent=g.agent,
+        idempotency_key=body.get("idempotency_key"),
+    )
+    return _created(message, created)
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@require_role("agent")
+@json_body(schemas.NOTE)
+def post_note(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
+    """Add an internal note to a conversation."""
+    return jsonify(store.add_note(services().db, conversation_id, g.agent, body["text"])), 201
+
+
+@bp.post("/conversations/<int:conversation_id>/transfer")
+@require_role("agent")
+@json_body(schemas.TRANSFER)
+def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
+    """Hand a conversation to another agent, or to another team's queue."""
+    to_agent, to_team = body.get("agent"), body.get("team")
+    if (to_agent is None) == (to_team is None):
+        raise BadRequest("give exactly one of field 'agent' or field 'team'")
+    teams = services().settings.teams
+    if to_team is not None and to_team not in teams:
+        raise BadRequest(f"field 'team' must be one of {', '.join(teams)}")
+    return jsonify(
+        store.transfer(services().db, conversation_id, g.agent, to_agent=to_agent, to_team=to_team)
+    )
+
+
+@bp.post("/conversations/<int:conversation_id>/resolve")
+@require_role("agent")
+@json_body(schemas.RESOLVE, optional=True)
+def resolve(conversation_id: int, body: dict[str, Any]) -> Response:
+    """Close a conversation and hand the customer back to the bot."""
+    return jsonify(store.resolve(services().db, conversation_id, g.agent, body.get("note")))

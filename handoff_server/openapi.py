@@ -1,0 +1,108 @@
+"""Describe the API as OpenAPI 3.1, built from the registered routes themselves."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+# Paths, methods, summaries, auth, bodies and query strings all come from the routes and the
+# schemas the views validate with, so this document lists exactly what the server serves.
+
+_PARAMETER = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
+    summary, _, description = (view.__doc__ or "").strip().partition("\n")
+    operation: dict[str, Any] = {
+        "operationId": view.__name__,
+        "summary": summary,
+        "responses": {"200": {"description": "OK"}},
+    }
+    if description.strip():
+        operation["description"] = description.strip()
+    if method == "post":
+        operation["responses"]["201"] = {"description": "Created"}
+    parameters = [
+        {
+            "name": match["name"],
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if match["converter"] == "int" else "string"},
+        }
+        for match in _PARAMETER.finditer(rule_path)
+    ]
+    if parameters:
+        operation["responses"]["404"] = _ERROR
+    query_schema = getattr(view, "query_schema", None)
+    if query_schema:
+        parameters += [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in query_schema["properties"].items()
+        ]
+        operation["responses"]["400"] = _ERROR
+    if parameters:
+        operation["parameters"] = parameters
+    request_schema = getattr(view, "request_schema", None)
+    if request_schema:
+        operation["requestBody"] = {
+            "required": not view.body_optional,
+            "content": {"application/json": {"schema": request_schema}},
+        }
+        operation["responses"].update({"400": _ERROR, "413": _ERROR})
+    auth = getattr(view, "auth", None)
+    if auth:
+        operation["security"] = [{"serviceToken": []} if auth == "service" else {"agentToken": []}]
+        operation["responses"]["401"] = _ERROR
+        if auth != "service":
+            operation["x-required-role"] = auth
+            operation["responses"]["403"] = _ERROR
+    return operation
+
+
+def openapi_document(app: Flask) -> dict[str, Any]:
+    """Build the OpenAPI document of every /api route of `app`."""
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = _PARAMETER.sub(lambda match: "{" + match["name"] + "}", rule.rule)
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, method.lower(), view)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Handoff server", "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "serviceToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "HANDOFF_SERVICE_TOKEN, used by the action server.",
+                },
+                "agentToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "From POST /api/auth/token; /api/stream also takes ?token=.",
+                },
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                }
+            },
+            "responses": {
+                "Error": {
+                    "description": "An error, in the API's one error shape.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+            },
+        },
+    }

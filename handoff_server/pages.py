@@ -1,0 +1,72 @@
+"""Serve the pages people see: the demo website with its widget, the kiosk, the agent console."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+
+pages = Blueprint("pages", __name__)
+
+DEFAULT_PUBLIC_RASA_URL = "http://localhost:5005"
+DEFAULT_KIOSK_IDLE_S = 120
+DEFAULT_KIOSK_COUNTDOWN_S = 15
+# Kiosk ids and locations end up in the context packet an agent reads: keep them short and plain.
+_KIOSK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def public_rasa_url() -> str:
+    """Return the Rasa socket.io URL as customers' browsers reach it."""
+    return str(current_app.config.get("PUBLIC_RASA_URL") or DEFAULT_PUBLIC_RASA_URL).rstrip("/")
+
+
+def _seconds(name: str, default: int, low: int, high: int) -> int:
+    """Read a whole number of seconds from the query string, clamped; `default` if unreadable."""
+    value = request.args.get(name, "")
+    return min(high, max(low, int(value))) if value.isdigit() else default
+
+
+@pages.get("/")
+def demo_site() -> str:
+    """Show the cruise line's demo website, with the chat widget embedded as customers do."""
+    return render_template("demo.html", rasa_url=public_rasa_url())
+
+
+@pages.get("/widget.js")
+def widget_js() -> Response:
+    """Serve the embeddable widget script to any website."""
+    response = send_from_directory(
+        current_app.static_folder or "static", "widget.js", mimetype="text/javascript", max_age=300
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@pages.after_app_request
+def share_widget_assets(response: Response) -> Response:
+    """Let pages on other origins load the widget's modules and styles (public, no credentials)."""
+    # widget.js imports static/chat-core.js as an ES module, which browsers fetch with CORS.
+    if request.path.startswith("/static/") and request.method in ("GET", "HEAD"):
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response
+
+
+@pages.get("/kiosk")
+def kiosk() -> str:
+    """Show the full-screen, touch-first kiosk for on-board screens."""
+    kiosk_id = request.args.get("kiosk_id", "")
+    location = " ".join(request.args.get("location", "").split())[:80]
+    return render_template(
+        "kiosk.html",
+        rasa_url=public_rasa_url(),
+        kiosk_id=kiosk_id if _KIOSK_ID.match(kiosk_id) else "kiosk",
+        kiosk_location=location,
+        idle_s=_seconds("idle", DEFAULT_KIOSK_IDLE_S, 1, 3600),
+        countdown_s=_seconds("countdown", DEFAULT_KIOSK_COUNTDOWN_S, 1, 120),
+    )
+
+
+@pages.get("/console")
+def console() -> str:
+    """Show the agent console; it signs in and talks to the JSON API from the browser."""
+    return render_template("console.html")

@@ -1,0 +1,62 @@
+"""Push events into a customer's conversation through Rasa's HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not accept a push; it stays in the outbox and is tried again."""
+
+
+class IntentTrigger(Protocol):
+    """Anything that can trigger an intent in a Rasa conversation (RasaClient, test fakes)."""
+
+    def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
+        """Trigger `intent` with `entities` in the conversation, or raise RasaUnavailable."""
+
+
+class RasaClient:
+    """Call Rasa's trigger_intent endpoint so the bot relays a message on the customer's channel."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str = "",
+        *,
+        timeout: tuple[float, float] = (2.0, 5.0),
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
+        """Trigger `intent` with `entities` in the conversation, or raise RasaUnavailable."""
+        params = {"output_channel": "latest"}
+        if self.token:
+            params["token"] = self.token
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        try:
+            response = self.session.post(
+                url,
+                params=params,
+                json={"name": intent, "entities": entities},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            # `from None`: the original exception quotes the token as well.
+            raise RasaUnavailable(self._redact(f"{intent} to {conversation_id}: {error}")) from None
+        if not response.ok:
+            raise RasaUnavailable(
+                f"{intent} to {conversation_id}: HTTP {response.status_code} {response.text[:200]}"
+            )
+
+    def _redact(self, message: str) -> str:
+        """Remove the API token, which requests' errors quote as part of the URL."""
+        # These messages go to the log and to the outbox's last_error column.
+        return message.replace(self.token, "<token>") if self.token else message

@@ -1,0 +1,142 @@
+"""Describe the API's request bodies and query strings as JSON Schema (checked and documented)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
+from handoff_server.queueing import REASON_PRIORITY
+from handoff_server.records import LISTED_STATES
+
+MAX_TEXT_LENGTH = 4000
+CHANNELS = ["web", "kiosk"]
+USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+
+Schema = dict[str, Any]
+
+
+def _string(max_length: int = 255, *, nullable: bool = False, min_length: int = 0) -> Schema:
+    schema: Schema = {"type": ["string", "null"] if nullable else "string", "maxLength": max_length}
+    if min_length:
+        schema["minLength"] = min_length
+    return schema
+
+
+TEXT = _string(MAX_TEXT_LENGTH, min_length=1)
+NUMBER: Schema = {"type": ["number", "null"]}
+IDEMPOTENCY_KEY = _string(255, nullable=True, min_length=1)
+
+TURN: Schema = {
+    "type": "object",
+    "required": ["role", "text"],
+    "properties": {
+        "role": {"type": "string", "enum": ["customer", "bot"]},
+        "text": _string(MAX_TEXT_LENGTH),
+        "timestamp": {"type": ["number", "null"], "minimum": 0, "maximum": 1e11},
+        # Per-turn scores are shown to agents, not acted on: rounding noise must not fail a
+        # handoff, so they are checked for type only.
+        "intent": _string(nullable=True),
+        "confidence": NUMBER,
+        "sentiment": NUMBER,
+        "faq_hits": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "required": ["faq_id"],
+                "properties": {"faq_id": _string(), "score": NUMBER},
+            },
+        },
+    },
+}
+
+HANDOFF: Schema = {
+    "type": "object",
+    "required": ["conversation_id", "channel", "reason"],
+    "properties": {
+        "conversation_id": _string(min_length=1),
+        "channel": {"type": "string", "enum": CHANNELS},
+        "page_url": _string(2048, nullable=True),
+        "kiosk_id": _string(nullable=True),
+        "kiosk_location": _string(nullable=True),
+        "locale": _string(35, nullable=True),
+        "customer": {
+            "type": ["object", "null"],
+            "properties": {
+                "name": _string(nullable=True),
+                "email": _string(nullable=True),
+                "phone": _string(64, nullable=True),
+            },
+        },
+        "reason": {"type": "string", "enum": list(REASON_PRIORITY)},
+        "sentiment": {**NUMBER, "minimum": -1, "maximum": 1},
+        "summary": _string(MAX_TEXT_LENGTH, nullable=True),
+        "tags": {"type": ["array", "null"], "items": _string(64, min_length=1)},
+        "transcript": {"type": ["array", "null"], "items": TURN},
+    },
+}
+
+MESSAGE: Schema = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {"text": TEXT, "idempotency_key": IDEMPOTENCY_KEY},
+}
+
+NOTE: Schema = {"type": "object", "required": ["text"], "properties": {"text": TEXT}}
+
+TRANSFER: Schema = {
+    "type": "object",
+    "description": "Exactly one of agent (a username) or team.",
+    "properties": {"agent": _string(64, nullable=True), "team": _string(64, nullable=True)},
+}
+
+RESOLVE: Schema = {
+    "type": "object",
+    "properties": {"note": _string(MAX_TEXT_LENGTH, nullable=True, min_length=1)},
+}
+
+OFFLINE_MESSAGE: Schema = {
+    "type": "object",
+    "required": ["contact", "text"],
+    "properties": {"contact": _string(min_length=1), "text": TEXT},
+}
+
+RATING: Schema = {
+    "type": "object",
+    "required": ["rating"],
+    "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
+}
+
+TOKEN_REQUEST: Schema = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {"username": _string(64, min_length=1), "password": _string(1024, min_length=1)},
+}
+
+NEW_AGENT: Schema = {
+    "type": "object",
+    "required": ["username", "password", "role"],
+    "properties": {
+        "username": {**_string(64, min_length=1), "pattern": USERNAME_PATTERN},
+        "password": _string(1024, min_length=MIN_PASSWORD_LENGTH),
+        "role": {"type": "string", "enum": list(ROLES)},
+        "name": _string(120, nullable=True, min_length=1),
+        "team": _string(64, nullable=True, min_length=1),
+    },
+}
+
+CONVERSATION_QUERY: Schema = {
+    "type": "object",
+    "properties": {
+        "state": {"type": "string", "enum": list(LISTED_STATES)},
+        "team": _string(64),
+        "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+    },
+}
+
+STREAM_QUERY: Schema = {
+    "type": "object",
+    "properties": {
+        "token": _string(1024),
+        "last_event_id": {"type": "integer", "minimum": 0, "maximum": 2**62},
+    },
+}

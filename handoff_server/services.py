@@ -1,0 +1,30 @@
+"""Hold the collaborators create_app builds, for views to reach through the current app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import current_app
+
+from handoff_server.db import Database
+from handoff_server.settings import Settings
+
+if TYPE_CHECKING:
+    from handoff_server.events import EventFeed
+    from handoff_server.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class Services:
+    """The settings, database, outbox and event feed of one app."""
+
+    settings: Settings
+    db: Database
+    outbox: Outbox
+    feed: EventFeed
+
+
+def services() -> Services:
+    """Return the current app's collaborators."""
+    return current_app.extensions["handoff"]  # type: ignore[no-any-return]

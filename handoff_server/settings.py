@@ -1,0 +1,153 @@
+"""Read the handoff server's settings from the environment, in one place."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as time_of_day
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+# This module imports nothing beyond the standard library and python-dotenv, so that
+# gunicorn.conf.py can load it without importing Flask before gevent patches the worker.
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = REPO_ROOT / ".env"
+DEFAULT_TEAM = "general"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(
+    r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<opens>\d\d:\d\d)-(?P<closes>\d\d:\d\d)$"
+)
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Weekly opening hours in one time zone; no windows means always open."""
+
+    windows: tuple[tuple[int, time_of_day, time_of_day], ...]
+    timezone: ZoneInfo
+
+    @classmethod
+    def parse(cls, spec: str, timezone: str) -> BusinessHours:
+        """Parse `always` or `mon-fri 09:00-17:00, sat 10:00-14:00` in the given time zone."""
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"BUSINESS_TIMEZONE: unknown time zone {timezone!r}") from error
+        spec = spec.strip().lower()
+        if spec in ("", "always"):
+            return cls((), zone)
+        windows: list[tuple[int, time_of_day, time_of_day]] = []
+        for part in spec.split(","):
+            match = _WINDOW.match(part.strip())
+            if not match:
+                raise ValueError(
+                    f"BUSINESS_HOURS: cannot read {part.strip()!r} (e.g. mon-fri 09:00-17:00)"
+                )
+            first, _, last = match["days"].partition("-")
+            if first not in WEEKDAYS or (last or first) not in WEEKDAYS:
+                raise ValueError(f"BUSINESS_HOURS: unknown day in {match['days']!r}")
+            opens = time_of_day.fromisoformat(match["opens"])
+            closes = time_of_day.fromisoformat(match["closes"])
+            if closes <= opens:
+                raise ValueError(f"BUSINESS_HOURS: {part.strip()!r} closes before it opens")
+            days = range(WEEKDAYS.index(first), WEEKDAYS.index(last or first) + 1)
+            windows.extend((day, opens, closes) for day in days)
+        return cls(tuple(windows), zone)
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        """Tell whether agents are expected on duty at `at` (now by default)."""
+        if not self.windows:
+            return True
+        local = (at or datetime.now(self.timezone)).astimezone(self.timezone)
+        moment = local.time()
+        return any(
+            day == local.weekday() and opens <= moment < closes
+            for day, opens, closes in self.windows
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the handoff server reads from its environment."""
+
+    database_url: str
+    secret_key: str
+    service_token: str
+    rasa_url: str
+    rasa_api_token: str
+    public_rasa_url: str
+    port: int
+    business_hours: BusinessHours
+    team_routes: dict[str, str]
+    redis_url: str | None
+    agent_token_ttl_s: int
+    testing: bool
+    outbox_worker: bool
+    sse_keepalive_s: float
+    access_log: bool
+
+    def team_for(self, tags: list[str]) -> str:
+        """Route a conversation to the team of its first routed FAQ tag."""
+        return next(
+            (self.team_routes[tag] for tag in tags if tag in self.team_routes), DEFAULT_TEAM
+        )
+
+    @property
+    def teams(self) -> list[str]:
+        """List every team a conversation can be routed to."""
+        return sorted({DEFAULT_TEAM, *self.team_routes.values()})
+
+
+def _flag(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
+
+
+def _team_routes(value: Any) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    routes = {}
+    for pair in str(value).split():
+        tag, separator, team = pair.partition("=")
+        if not separator or not tag or not team:
+            raise ValueError(f"TEAM_ROUTES: expected tag=team, got {pair!r}")
+        routes[tag] = team
+    return routes
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read settings from `overrides`, then the environment, then `.env`, then defaults."""
+    # Real environment variables win over .env, as python-dotenv does without override=True.
+    values: dict[str, Any] = {**dotenv_values(ENV_FILE), **os.environ, **(overrides or {})}
+
+    def get(name: str, default: str = "") -> Any:
+        value = values.get(name)
+        return default if value is None or value == "" else value
+
+    testing = _flag(get("TESTING", "false"))
+    return Settings(
+        database_url=get("DATABASE_URL", "sqlite:///var/handoff.db"),
+        secret_key=get("SECRET_KEY"),
+        service_token=get("HANDOFF_SERVICE_TOKEN"),
+        rasa_url=get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_api_token=get("RASA_API_TOKEN"),
+        public_rasa_url=get("PUBLIC_RASA_URL", "http://localhost:5005").rstrip("/"),
+        port=int(get("HANDOFF_PORT", "8000")),
+        business_hours=BusinessHours.parse(
+            get("BUSINESS_HOURS", "always"), get("BUSINESS_TIMEZONE", "UTC")
+        ),
+        team_routes=_team_routes(get("TEAM_ROUTES")),
+        redis_url=get("REDIS_URL") or None,
+        agent_token_ttl_s=int(get("AGENT_TOKEN_TTL_S", "43200")),
+        testing=testing,
+        # The delivery loop is a background thread; unit tests run delivery passes themselves.
+        outbox_worker=_flag(get("OUTBOX_WORKER", str(not testing))),
+        sse_keepalive_s=float(get("SSE_KEEPALIVE_S", "15")),
+        access_log=_flag(get("HANDOFF_ACCESS_LOG", "true")),
+    )

@@ -1,0 +1,100 @@
+// The on-board kiosk: the shared chat, full screen, for strangers one after another.
+// Nothing outlives the page in storage, and after a quiet spell the conversation is
+// wiped and a new Rasa session begins, so the next guest never sees the last one's chat.
+
+import { chatStorage, createChat } from "./chat-core.js";
+
+const settings = document.body.dataset;
+const IDLE_MS = Number(settings.idleSeconds || 120) * 1000;
+const COUNTDOWN_S = Number(settings.countdownSeconds || 15);
+const LARGE_TEXT_KEY = "lumen-kiosk:large-text";
+const INTRO =
+  "Hello! I can help with anything on board: today's programme, dining, finding your way, " +
+  "shore excursions. Tap a question below or type your own.";
+
+const chat = createChat(document.getElementById("chat"), {
+  rasaUrl: settings.rasaUrl,
+  storage: chatStorage("memory"),
+  storageKey: "lumen-kiosk",
+  intro: INTRO,
+  placeholder: "Type your question here…",
+  refocusAfterSend: false, // focusing the input would pop up the on-screen keyboard
+  customData: () => ({
+    channel: "kiosk",
+    kiosk_id: settings.kioskId,
+    kiosk_location: settings.kioskLocation,
+    locale: navigator.language,
+  }),
+  onActivity: () => armIdleTimer(),
+});
+
+for (const button of document.querySelectorAll(".kiosk-quick-button")) {
+  button.addEventListener("click", () => chat.send(button.dataset.question || button.textContent.trim()));
+}
+document.getElementById("talk-to-person").addEventListener("click", () => {
+  chat.send("/request_human", "I'd like to talk to a person");
+});
+document.getElementById("new-chat").addEventListener("click", () => wipe());
+
+// Larger text: the choice of a guest with poor sight, kept while this page lives.
+const textSize = document.getElementById("text-size");
+const textPreference = chatStorage("session");
+function setLargeText(large) {
+  document.body.classList.toggle("kiosk--large", large);
+  textSize.setAttribute("aria-pressed", String(large));
+  textPreference.set(LARGE_TEXT_KEY, large ? "1" : "");
+  chat.scrollToEnd(); // bigger text pushes the latest answer out of view
+}
+textSize.addEventListener("click", () => setLargeText(!document.body.classList.contains("kiosk--large")));
+setLargeText(Boolean(textPreference.get(LARGE_TEXT_KEY)));
+
+// Idle: after IDLE_MS without a touch, key or message, ask "Still there?" and count down.
+const dialog = document.getElementById("idle-dialog");
+const secondsLeft = document.getElementById("idle-seconds");
+let idleTimer = null;
+let countdownTimer = null;
+
+function armIdleTimer() {
+  clearTimeout(idleTimer);
+  if (dialog.open) return;
+  // An untouched screen has nothing to wipe.
+  if (chat.hasConversation) idleTimer = setTimeout(askStillThere, IDLE_MS);
+}
+
+function askStillThere() {
+  let remaining = COUNTDOWN_S;
+  secondsLeft.textContent = String(remaining);
+  dialog.showModal();
+  countdownTimer = setInterval(() => {
+    remaining -= 1;
+    secondsLeft.textContent = String(remaining);
+    if (remaining <= 0) wipe();
+  }, 1000);
+}
+
+function closeDialog() {
+  clearInterval(countdownTimer);
+  if (dialog.open) dialog.close();
+}
+
+function wipe() {
+  closeDialog();
+  clearTimeout(idleTimer);
+  setLargeText(false);
+  chat.reset();
+}
+
+document.getElementById("still-here").addEventListener("click", () => {
+  closeDialog();
+  armIdleTimer();
+});
+document.getElementById("clear-now").addEventListener("click", () => wipe());
+dialog.addEventListener("cancel", (event) => {
+  // Escape means "I'm still here", not "close and leave the countdown running".
+  event.preventDefault();
+  closeDialog();
+  armIdleTimer();
+});
+for (const kind of ["pointerdown", "keydown", "input"]) {
+  document.addEventListener(kind, () => armIdleTimer(), { passive: true });
+}

@@ -1,0 +1,130 @@
+"""Trackers, dispatchers and fakes for the action tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq.engine import Decision, Hit
+from actions.faq.knowledge_base import Faq
+from actions.handoff_client import HandoffUnavailable
+
+REFUND = Faq(
+    id="refund_timeline",
+    question="How long does a refund take?",
+    paraphrases=("when do i get my money back",),
+    answer="Refunds reach your card within 10 working days.",
+    tags=("refunds", "payments"),
+    channels=("web",),
+    buttons=({"title": "Cancellation fees", "payload": "What are the cancellation fees?"},),
+)
+FEES = Faq(
+    id="cancellation_fees",
+    question="What are the cancellation fees?",
+    paraphrases=("cancel cost",),
+    answer="Free up to 90 days before departure.",
+    tags=("cancellation",),
+    channels=("web",),
+)
+EMERGENCY = Faq(
+    id="medical_emergency",
+    question="There is a medical emergency",
+    paraphrases=("help someone collapsed",),
+    answer="Dial 911 from any ship phone now. I'm bringing in a person.",
+    tags=("medical",),
+    channels=("kiosk",),
+    escalate=True,
+)
+
+
+def user_event(
+    text: str, intent: str, confidence: float = 0.9, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": 1763800000.0,
+        "metadata": metadata or {},
+        "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": []},
+    }
+
+
+def make_tracker(
+    events: list[dict[str, Any]],
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    message_id: str = "m-1",
+) -> Tracker:
+    """Build a tracker whose latest message is the last user event."""
+    last_user = next(event for event in reversed(events) if event["event"] == "user")
+    latest_message = {
+        "text": last_user["text"],
+        "intent": last_user["parse_data"]["intent"],
+        "entities": entities or [],
+        "message_id": message_id,
+        "metadata": last_user.get("metadata", {}),
+    }
+    return Tracker("customer-1", slots or {}, latest_message, events, False, None, None, None)
+
+
+class FakeEngine:
+    """Return a fixed decision, or raise, and record the channel asked."""
+
+    def __init__(self, decision: Decision | Exception) -> None:
+        self.decision = decision
+        self.channels: list[str] = []
+
+    def decide(self, text: str, channel: str) -> Decision:
+        self.channels.append(channel)
+        if isinstance(self.decision, Exception):
+            raise self.decision
+        return self.decision
+
+
+class FakeHandoffClient:
+    """Record what the actions send; answer like the handoff server, or fail."""
+
+    def __init__(self, agents_online: int = 1, fail: bool = False) -> None:
+        self.agents_online = agents_online
+        self.fail = fail
+        self.packets: list[dict[str, Any]] = []
+        self.forwarded: list[tuple[Any, str, str | None]] = []
+        self.ratings: list[tuple[int, int]] = []
+
+    def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        self.packets.append(packet)
+        return {
+            "id": 7,
+            "state": "queued",
+            "position": 2,
+            "expected_wait_s": 150,
+            "agents_online": self.agents_online,
+        }
+
+    def forward_customer_message(
+        self, handoff_id: Any, text: str, idempotency_key: str | None
+    ) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        self.forwarded.append((handoff_id, text, idempotency_key))
+        return {"seq": 3}
+
+    def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
+        self.ratings.append((handoff_id, rating))
+        return {"rating": rating}
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def decision(kind: str, *faqs: Faq) -> Decision:
+    return Decision(
+        kind=kind, hits=[Hit(faq=faq, score=0.9 - 0.1 * n) for n, faq in enumerate(faqs)]
+    )

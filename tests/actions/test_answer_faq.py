@@ -1,0 +1,100 @@
+"""action_answer_faq: answer, suggest, don't know, escalate, and failing honestly."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions.answer_faq import ActionAnswerFaq
+from tests.actions.conftest import (
+    EMERGENCY,
+    FEES,
+    REFUND,
+    FakeEngine,
+    FakeHandoffClient,
+    decision,
+    make_tracker,
+    user_event,
+)
+
+
+def run(engine, dispatcher, text="when is my refund", metadata=None, client=None):
+    tracker = make_tracker([user_event(text, "ask_question", metadata=metadata)])
+    action = ActionAnswerFaq(engine=engine, client=client or FakeHandoffClient())
+    return action.run(dispatcher, tracker, {})
+
+
+def test_answer_sends_the_approved_text_with_its_buttons(dispatcher):
+    events = run(FakeEngine(decision("answer", REFUND)), dispatcher)
+    assert dispatcher.messages[0]["text"] == REFUND.answer
+    assert dispatcher.messages[0]["buttons"] == [
+        {"title": "Cancellation fees", "payload": "What are the cancellation fees?"}
+    ]
+    assert (
+        SlotSet(
+            "faq_result",
+            {
+                "kind": "answer",
+                "hits": [{"faq_id": "refund_timeline", "score": 0.9}],
+                "tags": ["refunds", "payments"],
+            },
+        )
+        in events
+    )
+
+
+def test_suggest_offers_each_faq_and_none_of_these_as_buttons(dispatcher):
+    run(FakeEngine(decision("suggest", REFUND, FEES)), dispatcher)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_did_you_mean"
+    assert [button["title"] for button in message["buttons"]] == [
+        REFUND.question,
+        FEES.question,
+        "None of these",
+    ]
+    assert message["buttons"][-1]["payload"] == "/reject_suggestions"
+
+
+def test_nothing_fits_says_so_and_offers_a_person(dispatcher):
+    events = run(FakeEngine(decision("none")), dispatcher)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_dont_know"
+    assert message["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    assert events[0]["value"]["kind"] == "none"
+
+
+def test_sensitive_faq_answers_then_hands_off_at_once(dispatcher):
+    client = FakeHandoffClient()
+    engine = FakeEngine(decision("answer", EMERGENCY))
+    events = run(engine, dispatcher, metadata={"channel": "kiosk"}, client=client)
+    assert dispatcher.messages[0]["text"] == EMERGENCY.answer
+    assert "in the queue" in dispatcher.messages[1]["text"]
+    (packet,) = client.packets
+    assert packet["reason"] == "sensitive_topic"
+    assert packet["channel"] == "kiosk"
+    # The answer just given is in the transcript the agent reads.
+    assert packet["transcript"][-1] == {"role": "bot", "text": EMERGENCY.answer}
+    assert SlotSet("handoff_active", True) in events
+
+
+def test_the_customers_channel_limits_the_search(dispatcher):
+    engine = FakeEngine(decision("none"))
+    run(engine, dispatcher, metadata={"channel": "kiosk", "kiosk_id": "deck2-lobby"})
+    assert engine.channels == ["kiosk"]
+
+
+def test_a_broken_index_tells_the_customer_and_hands_off(dispatcher):
+    client = FakeHandoffClient()
+    events = run(FakeEngine(RuntimeError("index missing")), dispatcher, client=client)
+    assert dispatcher.messages[0]["response"] == "utter_faq_unavailable"
+    assert client.packets[0]["reason"] == "bot_failure"
+    assert SlotSet("handoff_active", True) in events
+
+
+def test_with_the_handoff_server_down_too_the_customer_is_told_how_to_reach_us(dispatcher):
+    client = FakeHandoffClient(fail=True)
+    events = run(FakeEngine(RuntimeError("index missing")), dispatcher, client=client)
+    assert [message["response"] for message in dispatcher.messages] == [
+        "utter_faq_unavailable",
+        "utter_handoff_unavailable",
+    ]
+    assert SlotSet("handoff_active", True) not in events

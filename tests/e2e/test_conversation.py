@@ -1,0 +1,154 @@
+"""A customer on the website widget, the bot, and an agent, all real processes."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.stack import Stack, faq
+from tests.e2e.widget_socket import WidgetSocket
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPLY_TIMEOUT_S = 30
+QUIET_PERIOD_S = 4
+
+
+class WidgetClient(WidgetSocket):
+    """A customer's socket that queues every reply for the test to read."""
+
+    def __init__(self, rasa_url: str) -> None:
+        self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
+        super().__init__(rasa_url, self.replies.put)
+
+    def next_reply(self) -> dict[str, Any]:
+        """Return the next message the bot or an agent sent to this socket."""
+        return self.replies.get(timeout=REPLY_TIMEOUT_S)
+
+    def reply_containing(self, fragment: str) -> dict[str, Any]:
+        """Return the first reply whose text contains `fragment`, skipping others."""
+        seen = []
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                reply = self.replies.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if fragment in reply.get("text", ""):
+                return reply
+            seen.append(reply)
+        raise AssertionError(f"no reply containing {fragment!r}; got {seen}")
+
+    def drain(self, seconds: float) -> list[dict[str, Any]]:
+        """Collect every reply that arrives within `seconds`."""
+        replies = []
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                replies.append(self.replies.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return replies
+
+
+@pytest.fixture
+def widget(stack: Stack) -> Iterator[WidgetClient]:
+    client = WidgetClient(stack.rasa_url)
+    yield client
+    client.close()
+
+
+def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> Any:
+    """Call the handoff API as the agent and return the decoded body."""
+    response = requests.request(
+        method,
+        f"{stack.handoff_url}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+        **kwargs,
+    )
+    assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any:
+    """Poll `condition` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_faq_answer_handoff_agent_and_back(stack: Stack, agent_token: str, widget: WidgetClient):
+    refund = faq("refund_timeline")
+
+    # Self-service: a customer's paraphrase gets the approved answer.
+    widget.say(refund.paraphrases[0])
+    assert widget.next_reply()["text"] == refund.answer.strip()
+
+    # Asking for a person queues the conversation with its transcript.
+    widget.say("I want to talk to a real person please")
+    assert "queue" in widget.next_reply()["text"]
+    queued = wait_for(
+        lambda: [
+            item
+            for item in agent_api(stack, agent_token, "GET", "/api/conversations?state=queued")[
+                "conversations"
+            ]
+            if item["conversation_id"] == widget.session_id
+        ],
+        "the conversation to appear in the queue",
+    )[0]
+    assert queued["reason"] == "customer_request"
+    detail = agent_api(stack, agent_token, "GET", f"/api/conversations/{queued['id']}")
+    texts = [turn["text"] for turn in detail["transcript"]]
+    assert refund.paraphrases[0] in texts
+    assert refund.answer.strip() in texts
+
+    # The agent claims the conversation and writes; the customer's own socket gets it.
+    agent_api(stack, agent_token, "POST", f"/api/conversations/{queued['id']}/claim")
+    agent_api(
+        stack,
+        agent_token,
+        "POST",
+        f"/api/conversations/{queued['id']}/messages",
+        json={"text": "Hi, I'm Alice. Let me trace that refund for you."},
+    )
+    widget.reply_containing("Let me trace that refund for you.")
+
+    # The customer's next message goes to the agent, and the bot stays silent.
+    widget.drain(1)
+    widget.say("thanks, my booking reference is LR123456")
+    wait_for(
+        lambda: any(
+            turn["role"] == "customer" and "LR123456" in turn["text"]
+            for turn in agent_api(stack, agent_token, "GET", f"/api/conversations/{queued['id']}")[
+                "transcript"
+            ]
+        ),
+        "the customer's message to reach the agent",
+    )
+    assert widget.drain(QUIET_PERIOD_S) == []
+
+    # After the agent resolves, the bot takes over, asks for a rating and stores it.
+    agent_api(stack, agent_token, "POST", f"/api/conversations/{queued['id']}/resolve")
+    widget.reply_containing("I'm back")
+    rating_question = widget.reply_containing("How would you rate")
+    assert len(rating_question["quick_replies"]) == 5
+    widget.say(rating_question["quick_replies"][0]["payload"])
+    widget.reply_containing("Thank you for your rating")
+    detail = agent_api(stack, agent_token, "GET", f"/api/conversations/{queued['id']}")
+    assert detail["rating"] == 5
+
+    # And it answers questions again.
+    wifi = faq("wifi_access")
+    widget.say(wifi.paraphrases[0])
+    assert widget.next_reply()["text"] == wifi.answer.strip()

@@ -1,0 +1,293 @@
+"""The widget, kiosk and agent console in a real browser, against the real stack."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.stack import Stack, faq
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Debian's Chromium (`make browser`), never a browser Playwright downloads.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPLY_TIMEOUT_MS = 30_000
+HOSTILE_TEXT = "<b>bold</b><img src=x onerror=alert(1)>"
+
+expect.set_options(timeout=REPLY_TIMEOUT_MS)
+
+
+def answer_of(faq_id: str) -> str:
+    return str(faq(faq_id).answer).strip()
+
+
+def rasa_user_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
+    """Return the customer messages Rasa's tracker holds for a session."""
+    response = requests.get(
+        f"{stack.rasa_url}/conversations/{session_id}/tracker",
+        params={"token": stack.env["RASA_API_TOKEN"]},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return [event for event in response.json()["events"] if event["event"] == "user"]
+
+
+def wait_until(page: Page, condition: Callable[[], Any], what: str) -> Any:
+    """Poll `condition` while letting the page's events arrive."""
+    deadline = time.monotonic() + REPLY_TIMEOUT_MS / 1000
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
+    return result
+
+
+class SessionRequests:
+    """Record the session ids a page asks Rasa for, as they leave the browser."""
+
+    PATTERN = re.compile(r'"session_request",\{"session_id":"([^"]+)"')
+
+    def __init__(self, page: Page) -> None:
+        self.ids: list[str] = []
+        # socket.io starts with HTTP long-polling, then upgrades to a websocket.
+        page.on("websocket", lambda socket: socket.on("framesent", self._record))
+        page.on("request", lambda request: self._record(request.post_data or ""))
+
+    def _record(self, payload: str | bytes) -> None:
+        text = payload.decode(errors="replace") if isinstance(payload, bytes) else payload
+        self.ids.extend(self.PATTERN.findall(text))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """Open pages, each in a fresh browser profile; fail on any uncaught script error."""
+    contexts = []
+    errors: list[str] = []
+
+    def new_page_() -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield new_page_
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors in the pages: {errors}"
+
+
+def ask(page: Page, text: str) -> None:
+    """Type a message in the chat and press Enter, as a customer does."""
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def open_widget(page: Page) -> None:
+    page.get_by_role("button", name=re.compile("^Chat with Lumen River Cruises")).click()
+    expect(page.get_by_role("dialog", name="Lumen River Cruises")).to_be_visible()
+    expect(page.get_by_label("Your message")).to_be_focused()
+
+
+def test_widget_answers_from_the_faq_and_a_reload_continues_the_session(
+    stack: Stack, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sessions = SessionRequests(page)
+    page.goto(f"{stack.handoff_url}/")
+    open_widget(page)
+
+    ask(page, "wifi password?")
+    expect(page.locator(".lrc-msg--user").last).to_contain_text("wifi password?")
+    expect(page.get_by_text(answer_of("wifi_access"))).to_be_visible()
+
+    # The FAQ's button is a chip: tapping it shows its title and asks its payload.
+    page.get_by_role("button", name="Wifi is slow").click()
+    expect(page.locator(".lrc-msg--user").last).to_have_text(re.compile(r"Wifi is slow$"))
+    expect(page.get_by_text(answer_of("wifi_slow"))).to_be_visible()
+
+    session_id = page.evaluate("localStorage.getItem('lumen-chat:session')")
+    assert session_id and sessions.ids == [session_id]
+
+    page.reload()
+    # The conversation is still on screen, and the page rejoins the same Rasa session.
+    expect(page.get_by_text(answer_of("wifi_access"))).to_be_visible()
+    wait_until(page, lambda: len(sessions.ids) == 2, "the reloaded page to request its session")
+    assert sessions.ids[1] == session_id
+    assert page.evaluate("localStorage.getItem('lumen-chat:session')") == session_id
+
+    ask(page, "how to get online")
+    expect(page.get_by_text(answer_of("wifi_access"))).to_have_count(2)
+    texts = [event["text"] for event in rasa_user_events(stack, session_id)]
+    assert texts[0] == "wifi password?" and texts[-1] == "how to get online"
+    metadata = rasa_user_events(stack, session_id)[-1]["metadata"]
+    assert metadata["channel"] == "web"
+    assert metadata["page_url"] == f"{stack.handoff_url}/"
+
+
+def test_widget_shows_markup_as_literal_text(stack: Stack, new_page: Callable[[], Page]) -> None:
+    page = new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{stack.handoff_url}/")
+    open_widget(page)
+    bot_messages = page.locator(".lrc-msg--bot")
+    before = bot_messages.count()
+
+    ask(page, HOSTILE_TEXT)
+    expect(page.locator(".lrc-msg--user").last).to_contain_text(HOSTILE_TEXT)
+    # Wait for the bot's answer, so a broken image would have fired its handler by now.
+    expect(bot_messages).to_have_count(before + 1)
+    page.wait_for_timeout(500)
+
+    assert page.locator(".lrc-log b, .lrc-log img").count() == 0
+    assert dialogs == []
+
+
+def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
+    stack: Stack, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sessions = SessionRequests(page)
+    page.goto(
+        f"{stack.handoff_url}/kiosk?kiosk_id=deck2-lobby&location=Deck%202%20lobby&idle=3&countdown=2"
+    )
+    expect(page.get_by_text("Deck 2 lobby")).to_be_visible()
+    wait_until(page, lambda: sessions.ids, "the kiosk to start a session")
+    first_session = sessions.ids[0]
+
+    page.get_by_role("button", name="Dining hours").click()
+    expect(page.locator(".lrc-msg--user").last).to_contain_text(faq("dining_hours").question)
+    expect(page.get_by_text(answer_of("dining_hours"))).to_be_visible()
+    metadata = rasa_user_events(stack, first_session)[-1]["metadata"]
+    assert metadata["channel"] == "kiosk"
+    assert metadata["kiosk_id"] == "deck2-lobby"
+    assert metadata["kiosk_location"] == "Deck 2 lobby"
+
+    # Left alone: "Still there?", a countdown, then a clean screen on a new session.
+    expect(page.get_by_role("dialog", name="Still there?")).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("dialog", name="Still there?")).to_be_hidden(timeout=10_000)
+    expect(page.get_by_text(answer_of("dining_hours"))).to_have_count(0)
+    expect(page.locator(".lrc-msg--user")).to_have_count(0)
+    wait_until(page, lambda: len(sessions.ids) == 2, "a new session after the wipe")
+    second_session = sessions.ids[1]
+    assert second_session != first_session
+    assert page.evaluate("Object.keys(localStorage).length") == 0
+
+    # The next guest's question lands in a conversation that holds nothing of the last one.
+    page.get_by_role("button", name="Lost and found").click()
+    expect(page.get_by_text(answer_of("lost_and_found"))).to_be_visible()
+    assert [event["text"] for event in rasa_user_events(stack, second_session)] == [
+        faq("lost_and_found").question
+    ]
+
+
+@pytest.fixture(scope="module")
+def console_login(stack: Stack) -> tuple[str, str]:
+    """Create an agent whose password we know, to sign in through the form."""
+    return "dana", stack.create_agent("dana", "--name", "Dana")
+
+
+def test_console_agent_takes_over_a_handed_off_conversation(
+    stack: Stack,
+    agent_token: str,
+    console_login: tuple[str, str],
+    new_page: Callable[[], Page],
+) -> None:
+    username, password = console_login
+    console = new_page()
+    console.goto(f"{stack.handoff_url}/console")
+
+    # A wrong password shows the API's own message.
+    console.get_by_label("Username").fill(username)
+    console.get_by_label("Password").fill("not-the-password")
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("alert")).to_have_text("wrong username or password")
+
+    console.get_by_label("Password").fill(password)
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("status")).to_have_text("Live")
+
+    # A customer on the website asks a question, then for a person.
+    customer = new_page()
+    customer.goto(f"{stack.handoff_url}/")
+    open_widget(customer)
+    ask(customer, "wifi password?")
+    expect(customer.get_by_text(answer_of("wifi_access"))).to_be_visible()
+    ask(customer, "I want to talk to a person")
+    expect(customer.get_by_text(re.compile("queue"))).to_be_visible()
+    session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
+
+    # It appears in the agent's queue by itself (server-sent events, no reload).
+    queued = wait_until(
+        console,
+        lambda: [
+            item
+            for item in requests.get(
+                f"{stack.handoff_url}/api/conversations?state=queued",
+                headers={"Authorization": f"Bearer {agent_token}"},
+                timeout=10,
+            ).json()["conversations"]
+            if item["conversation_id"] == session_id
+        ],
+        "the handoff to reach the queue",
+    )[0]
+    item = console.locator(f'#queued-list .queue-item[data-id="{queued["id"]}"]')
+    expect(item).to_contain_text("Asked for a person")
+    expect(item).to_contain_text("Website")
+    item.click()
+
+    # The agent reads the whole conversation with what the bot understood.
+    expect(console.locator("#facts")).to_contain_text(session_id)
+    transcript = console.locator("#transcript")
+    expect(transcript).to_contain_text("wifi password?")
+    expect(transcript).to_contain_text(answer_of("wifi_access"))
+    expect(transcript).to_contain_text("I want to talk to a person")
+    expect(transcript).to_contain_text("wifi_access")
+
+    console.get_by_role("button", name="Claim").click()
+    expect(console.locator("#conversation-state")).to_have_text("assigned")
+    expect(customer.get_by_text("Dana has joined the conversation.")).to_be_visible()
+
+    console.get_by_label("Message to the customer").fill(
+        "Hi, I'm Dana. Let me check the wifi for you."
+    )
+    console.get_by_role("button", name="Send", exact=True).click()
+    expect(customer.get_by_text("Hi, I'm Dana. Let me check the wifi for you.")).to_be_visible()
+
+    # The customer's answer reaches the open conversation live.
+    ask(customer, "Thanks, my cabin is 214")
+    expect(transcript).to_contain_text("Thanks, my cabin is 214")
+
+    console.get_by_label("New note").fill("Router in cabin 214 may need a reset.")
+    console.get_by_role("button", name="Add note").click()
+    expect(console.locator("#notes")).to_contain_text("Router in cabin 214 may need a reset.")
+
+    console.get_by_role("button", name="Resolve").click()
+    expect(console.locator("#conversation-state")).to_have_text("resolved")
+    expect(console.locator(f'.queue-item[data-id="{queued["id"]}"]')).to_have_count(0)

@@ -1,0 +1,54 @@
+"""Fixtures of the FAQ engine tests: a small cruise knowledge base and its index, built once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from actions.faq.encoder import SentenceTransformerEncoder
+from actions.faq.engine import FaqEngine
+from actions.faq.index import build_index
+from actions.faq.knowledge_base import load_knowledge_base
+
+# The model ships inside a Python package; nothing may reach for the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+FIXTURE_KB = Path(__file__).parent / "kb"
+
+
+@pytest.fixture(scope="session")
+def fixture_kb() -> Path:
+    """Return the directory of the fixture knowledge base (read only)."""
+    return FIXTURE_KB
+
+
+@pytest.fixture(scope="session")
+def encoder() -> SentenceTransformerEncoder:
+    """Return the real all-MiniLM-L6-v2 encoder, shared by every test."""
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture(scope="session")
+def built_index_dir(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
+    """Build the fixture KB's index once per test session."""
+    index_dir = tmp_path_factory.mktemp("faq-index")
+    build_index(load_knowledge_base(FIXTURE_KB), encoder).save(index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(built_index_dir: Path, encoder) -> FaqEngine:
+    """Return an engine on the fixture KB, for tests that only read."""
+    return FaqEngine(index_dir=built_index_dir, faq_dir=FIXTURE_KB, encoder=encoder)
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path, built_index_dir: Path) -> tuple[Path, Path]:
+    """Return writable copies of the fixture KB and its index: (faq_dir, index_dir)."""
+    faq_dir = shutil.copytree(FIXTURE_KB, tmp_path / "faq")
+    index_dir = shutil.copytree(built_index_dir, tmp_path / "index")
+    return faq_dir, index_dir

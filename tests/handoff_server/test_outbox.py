@@ -1,0 +1,275 @@
+"""Pushes to customers through Rasa: delivered once, in order, retried until Rasa takes them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+import sqlalchemy as sa
+
+from handoff_server.db import outbox
+from handoff_server.rasa_client import RasaClient, RasaUnavailable
+
+
+@pytest.fixture
+def assigned(client, hand_off, agent_headers):
+    """A conversation claimed by alice, whose joined push Rasa has taken."""
+    conversation = hand_off("conv-1")
+    client.post(f"/api/conversations/{conversation['id']}/claim", headers=agent_headers("alice"))
+    return conversation
+
+
+def _statuses(services):
+    with services.db.read() as conn:
+        return conn.execute(
+            sa.select(outbox.c.intent, outbox.c.status, outbox.c.attempts).order_by(outbox.c.id)
+        ).all()
+
+
+def test_failed_push_is_retried_and_delivered_exactly_once(
+    client, assigned, agent_headers, rasa, services
+):
+    rasa.failures = 1
+
+    response = client.post(
+        f"/api/conversations/{assigned['id']}/messages",
+        json={"text": "Are you there?"},
+        headers=agent_headers("alice"),
+    )
+
+    # The agent's message is stored even though Rasa refused the push.
+    assert response.status_code == 201
+    assert rasa.intents("conv-1") == ["EXTERNAL_agent_joined"]
+    assert _statuses(services)[-1] == ("EXTERNAL_agent_message", "pending", 1)
+
+    # Not yet due: the retry waits for its backoff.
+    assert services.outbox.deliver_due() == 0
+    assert services.outbox.deliver_due(now=time.time() + 5) == 1
+    assert services.outbox.deliver_due(now=time.time() + 60) == 0
+
+    assert rasa.intents("conv-1") == ["EXTERNAL_agent_joined", "EXTERNAL_agent_message"]
+    assert _statuses(services)[-1] == ("EXTERNAL_agent_message", "delivered", 1)
+
+
+def test_later_pushes_wait_behind_a_failed_one(client, assigned, agent_headers, rasa, services):
+    path = f"/api/conversations/{assigned['id']}/messages"
+    alice = agent_headers("alice")
+    rasa.failures = 1
+    client.post(path, json={"text": "first"}, headers=alice)
+    client.post(path, json={"text": "second"}, headers=alice)
+
+    assert [call[2].get("agent_message") for call in rasa.calls] == [None]
+
+    services.outbox.deliver_due(now=time.time() + 5)
+
+    sent = [entities["agent_message"] for _, intent, entities in rasa.calls if "message" in intent]
+    assert sent == ["first", "second"]
+
+
+def test_a_stale_queue_update_is_superseded_not_delivered(
+    client, hand_off, agent_headers, rasa, services
+):
+    first = hand_off("conv-1")
+    second = hand_off("conv-2")
+    hand_off("conv-3")
+    rasa.failures = 1
+    alice = agent_headers("alice")
+    # conv-3 should hear "position 2"; Rasa is down for it.
+    client.post(f"/api/conversations/{first['id']}/claim", headers=alice)
+    rasa.failures = 0
+    # Then "position 1", which makes "position 2" stale.
+    client.post(f"/api/conversations/{second['id']}/claim", headers=alice)
+    services.outbox.deliver_due(now=time.time() + 60)
+
+    to_conv3 = [entities for sender, _, entities in rasa.calls if sender == "conv-3"]
+    assert to_conv3 == [{"queue_position": 1, "expected_wait_s": 120}]
+
+
+def test_the_background_worker_retries_on_its_own(app, rasa, service, another_app):
+    # A second app on the emptied test database, with the worker started as under gunicorn.
+    worker_app = another_app(OUTBOX_WORKER=True)
+    services = worker_app.extensions["handoff"]
+    services.outbox.poll_s = 0.05
+    client = worker_app.test_client()
+    client.post(
+        "/api/handoffs",
+        json={"conversation_id": "a", "channel": "web", "reason": "customer_request"},
+        headers=service,
+    )
+    rasa.failures = 1
+    client.post(
+        "/api/handoffs",
+        json={"conversation_id": "b", "channel": "web", "reason": "sensitive_topic"},
+        headers=service,
+    )
+
+    # The first retry is due one second after the failure.
+    deadline = time.monotonic() + 5
+    while not rasa.calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+    services.outbox.stop()
+    services.db.engine.dispose()
+
+    assert rasa.calls == [
+        ("a", "EXTERNAL_queue_update", {"queue_position": 2, "expected_wait_s": 240})
+    ]
+
+
+class _RecordingRasa(BaseHTTPRequestHandler):
+    requests: ClassVar[list[tuple[str, dict]]] = []
+    status = 200
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append((self.path, body))
+        self.send_response(type(self).status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_rasa_server():
+    """A local HTTP server that records what RasaClient sends."""
+    _RecordingRasa.requests = []
+    _RecordingRasa.status = 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingRasa)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_rasa_client_calls_trigger_intent_on_the_latest_channel(fake_rasa_server):
+    client = RasaClient(fake_rasa_server, "rasa-token")
+
+    client.trigger_intent(
+        "conv/1", "EXTERNAL_agent_message", {"agent_message": "Hi", "agent_name": "Alice"}
+    )
+
+    assert _RecordingRasa.requests == [
+        (
+            "/conversations/conv%2F1/trigger_intent?output_channel=latest&token=rasa-token",
+            {
+                "name": "EXTERNAL_agent_message",
+                "entities": {"agent_message": "Hi", "agent_name": "Alice"},
+            },
+        )
+    ]
+
+
+def test_rasa_client_reports_refusals_and_unreachable_rasa(fake_rasa_server):
+    _RecordingRasa.status = 500
+
+    with pytest.raises(RasaUnavailable, match="HTTP 500"):
+        RasaClient(fake_rasa_server).trigger_intent("c", "EXTERNAL_queue_update", {})
+    with pytest.raises(RasaUnavailable) as unreachable:
+        RasaClient("http://127.0.0.1:9", "rasa-token", timeout=(0.5, 0.5)).trigger_intent(
+            "c", "X", {}
+        )
+    # The message ends up in logs and in the outbox table: it must not carry the API token.
+    assert "rasa-token" not in str(unreachable.value)
+    assert "<token>" in str(unreachable.value)
+
+
+def test_a_handoff_overtaking_many_answers_before_their_pushes_which_go_once_each(
+    client, hand_off, service, packet, rasa, services
+):
+    for number in range(30):
+        hand_off(f"waiting-{number}", reason="repeated_misses")
+
+    response = client.post(
+        "/api/handoffs", json=packet("urgent", reason="sensitive_topic"), headers=service
+    )
+
+    # None of the 30 moved customers is told before the answer...
+    assert response.status_code == 201
+    assert response.json["position"] == 1
+    assert rasa.calls == []
+    # ...and each hears their new place exactly once, however many passes run.
+    assert services.outbox.deliver_due() == 30
+    assert services.outbox.deliver_due() == 0
+    assert sorted(rasa.calls) == sorted(
+        (
+            f"waiting-{number}",
+            "EXTERNAL_queue_update",
+            {"queue_position": number + 2, "expected_wait_s": 120 * (number + 2)},
+        )
+        for number in range(30)
+    )
+    assert {status for _, status, _ in _statuses(services)} == {"delivered"}
+
+
+def test_an_agent_message_does_not_wait_behind_other_customers_pushes(
+    client, assigned, agent_headers, hand_off, rasa
+):
+    for number in range(5):
+        hand_off(f"waiting-{number}", reason="repeated_misses")
+    hand_off("urgent", reason="sensitive_topic")
+    before = len(rasa.calls)
+
+    client.post(
+        f"/api/conversations/{assigned['id']}/messages",
+        json={"text": "Still checking"},
+        headers=agent_headers("alice"),
+    )
+
+    assert [call[:2] for call in rasa.calls[before:]] == [("conv-1", "EXTERNAL_agent_message")]
+
+
+def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, service, another_app):
+    worker_app = another_app(OUTBOX_WORKER=True)
+    services = worker_app.extensions["handoff"]
+    # Far longer than the wait below: only the request's wake-up can explain a delivery.
+    services.outbox.poll_s = 60
+    client = worker_app.test_client()
+    for sender, reason in (("a", "customer_request"), ("b", "sensitive_topic")):
+        client.post(
+            "/api/handoffs",
+            json={"conversation_id": sender, "channel": "web", "reason": reason},
+            headers=service,
+        )
+
+    deadline = time.monotonic() + 5
+    while not rasa.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    services.outbox.stop()
+    services.db.engine.dispose()
+
+    assert rasa.calls == [
+        ("a", "EXTERNAL_queue_update", {"queue_position": 2, "expected_wait_s": 240})
+    ]
+
+
+def test_a_background_pass_during_an_inline_delivery_sends_nothing_twice_or_early(
+    client, assigned, agent_headers, rasa, services
+):
+    path = f"/api/conversations/{assigned['id']}/messages"
+    alice = agent_headers("alice")
+    rasa.failures = 1
+    client.post(path, json={"text": "first"}, headers=alice)
+    client.post(path, json={"text": "second"}, headers=alice)
+    later = time.time() + 5
+    accept = rasa.trigger_intent
+    background_passes = []
+
+    def accept_then_run_a_background_pass(conversation_id, intent, entities):
+        accept(conversation_id, intent, entities)
+        # Under gevent the background greenlet runs while a request waits on Rasa.
+        if not background_passes:
+            background_passes.append(services.outbox.deliver_due(now=later))
+
+    rasa.trigger_intent = accept_then_run_a_background_pass
+    delivered = services.outbox.deliver_for(assigned["id"], now=later)
+
+    sent = [entities["agent_message"] for _, intent, entities in rasa.calls if "message" in intent]
+    assert sent == ["first", "second"]
+    assert (delivered, background_passes) == (2, [0])
