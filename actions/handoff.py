@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import context_packet, handoff_reason
-from actions.handoff_client import HandoffClient, HandoffUnavailable
+from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,16 @@ def hand_off(
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return [SlotSet("handoff_reason", None), SlotSet("handoff_offered", False)]
 
-    if handoff.get("agents_online", 0) > 0:
+    someone_on_duty = handoff.get("agents_online", 0) > 0
+    events: list[EventType] = [
+        SlotSet("handoff_active", True),
+        SlotSet("handoff_id", handoff["id"]),
+        SlotSet("handoff_reason", None),
+        SlotSet("handoff_offered", False),
+        SlotSet("taking_message", not someone_on_duty),
+        SlotSet("message_left", None),
+    ]
+    if someone_on_duty:
         dispatcher.utter_message(
             text=(
                 f"I'm bringing in a person from our team. You're number "
@@ -56,20 +65,61 @@ def hand_off(
                 "You can keep writing here: they'll see everything."
             )
         )
+        return events
+    contact = contact_of(tracker)
+    if contact:
+        dispatcher.utter_message(response="utter_leave_message_for_contact", contact=contact)
     else:
-        dispatcher.utter_message(
-            text=(
-                "Nobody from our team is available right now. Leave your message "
-                "and a way to reach you here, and they'll get back to you as soon as "
-                "they're in."
-            )
-        )
+        dispatcher.utter_message(response="utter_leave_message")
+    return events
+
+
+def contact_of(tracker: Tracker) -> str | None:
+    """Return the email address or phone number the customer gave, if any."""
+    return tracker.get_slot("customer_email") or tracker.get_slot("customer_phone")
+
+
+def take_message(
+    client: HandoffClient, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType]:
+    """Collect a message for the team while nobody is on duty, until there is a way back."""
+    message = tracker.latest_message
+    text = "\n".join(filter(None, [tracker.get_slot("message_left"), message.get("text")]))
+    contact = contact_of(tracker)
+    if not contact:
+        dispatcher.utter_message(response="utter_ask_contact_for_message")
+        return [SlotSet("message_left", text)]
+    handoff_id = tracker.get_slot("handoff_id")
+    try:
+        client.leave_offline_message(handoff_id, contact, text)
+    except HandoffConflict:
+        # An agent came on duty and took the conversation meanwhile: they read it live.
+        forward(client, dispatcher, tracker, text)
+        return [SlotSet("taking_message", False), SlotSet("message_left", None)]
+    except HandoffUnavailable:
+        logger.exception("Leaving the message of %s failed", tracker.sender_id)
+        dispatcher.utter_message(response="utter_handoff_unavailable")
+        return [SlotSet("message_left", text)]
+    dispatcher.utter_message(response="utter_message_left", contact=contact)
     return [
-        SlotSet("handoff_active", True),
-        SlotSet("handoff_id", handoff["id"]),
-        SlotSet("handoff_reason", None),
-        SlotSet("handoff_offered", False),
+        SlotSet("handoff_active", False),
+        SlotSet("handoff_id", None),
+        SlotSet("taking_message", False),
+        SlotSet("message_left", None),
     ]
+
+
+def forward(
+    client: HandoffClient, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+) -> None:
+    """Pass `text` to the agent; tell the customer if it cannot get there."""
+    try:
+        client.forward_customer_message(
+            tracker.get_slot("handoff_id"), text, tracker.latest_message.get("message_id")
+        )
+    except HandoffUnavailable:
+        logger.exception("Forwarding a message of %s failed", tracker.sender_id)
+        dispatcher.utter_message(response="utter_handoff_unavailable")
 
 
 class ActionHandoff(UsesHandoffClient, Action):
@@ -85,7 +135,7 @@ class ActionHandoff(UsesHandoffClient, Action):
 
 
 class ActionForwardToAgent(UsesHandoffClient, Action):
-    """Pass the customer's message to the agent; the bot itself says nothing."""
+    """Pass the customer's message to the agent (the bot says nothing), or take a message."""
 
     def name(self) -> str:
         return "action_forward_to_agent"
@@ -93,14 +143,9 @@ class ActionForwardToAgent(UsesHandoffClient, Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        message = tracker.latest_message
-        try:
-            self.client.forward_customer_message(
-                tracker.get_slot("handoff_id"), message.get("text") or "", message.get("message_id")
-            )
-        except HandoffUnavailable:
-            logger.exception("Forwarding a message of %s failed", tracker.sender_id)
-            dispatcher.utter_message(response="utter_handoff_unavailable")
+        if tracker.get_slot("taking_message"):
+            return take_message(self.client, dispatcher, tracker)
+        forward(self.client, dispatcher, tracker, tracker.latest_message.get("text") or "")
         return []
 
 
@@ -146,6 +191,7 @@ class ActionHandoffResolved(Action):
         return [
             SlotSet("handoff_active", False),
             SlotSet("handoff_id", None),
+            SlotSet("taking_message", False),
             SlotSet("rating_for", tracker.get_slot("handoff_id")),
         ]
 

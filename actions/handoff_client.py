@@ -13,6 +13,10 @@ class HandoffUnavailable(Exception):
     """The handoff server could not be reached or refused the request."""
 
 
+class HandoffConflict(HandoffUnavailable):
+    """The conversation has moved on (409): for example an agent claimed it meanwhile."""
+
+
 class HandoffClient:
     """Send context packets and customer messages to the handoff server."""
 
@@ -27,6 +31,8 @@ class HandoffClient:
             response = self.session.post(url, json=payload, timeout=self.settings.request_timeout_s)
         except requests.RequestException as error:
             raise HandoffUnavailable(f"POST {url} failed: {error}") from error
+        if response.status_code == 409:
+            raise HandoffConflict(f"POST {url} answered 409: {response.text}")
         if response.status_code >= 400:
             raise HandoffUnavailable(f"POST {url} answered {response.status_code}: {response.text}")
         result: dict[str, Any] = response.json()
@@ -43,6 +49,12 @@ class HandoffClient:
         return self._post(
             f"/api/conversations/{handoff_id}/customer-messages",
             {"text": text, "idempotency_key": idempotency_key},
+        )
+
+    def leave_offline_message(self, handoff_id: int, contact: str, text: str) -> dict[str, Any]:
+        """Turn a conversation nobody could take into a ticket to answer by `contact`."""
+        return self._post(
+            f"/api/conversations/{handoff_id}/offline-message", {"contact": contact, "text": text}
         )
 
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:

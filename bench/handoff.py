@@ -38,7 +38,7 @@ from bench.load import (
     open_loop,
     open_streams,
 )
-from bench.report import Chart, Row, format_summary, write_report
+from bench.report import Chart, Row, format_summary, say, write_report
 from bench.stats import percentile, summarize
 from handoff_server.queueing import REASON_PRIORITY
 from tests.e2e.stack import REPO_ROOT, Stack, running_stack
@@ -53,13 +53,6 @@ FANOUT_TIMEOUT_S = 15.0
 HEALTHZ_PROBE_RATE = 50.0
 HEALTHZ_PROBE_S = 8.0
 STREAM_TRIGGERS = 5
-
-STARTED = time.monotonic()
-
-
-def say(message: str) -> None:
-    """Print a progress line with the time since the benchmark started."""
-    print(f"[{time.monotonic() - STARTED:5.0f}s] {message}", flush=True)
 
 
 @dataclass

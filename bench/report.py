@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,13 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import LogFormatter
 
 from bench.stats import cdf_points, verdict
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """Print a progress line with the time since the benchmarks started."""
+    print(f"[{time.monotonic() - STARTED:5.0f}s] {message}", flush=True)
 
 
 @dataclass(frozen=True)

@@ -293,6 +293,7 @@ export function createChat(root, options) {
   let history = [];
   let connection = null;
   let typingTimer = null;
+  let lastSentAt = 0;
 
   function loadHistory() {
     try {
@@ -404,6 +405,7 @@ export function createChat(root, options) {
     saveHistory();
     const row = render(entry);
     row.classList.add("lrc-msg--pending");
+    lastSentAt = Date.now();
     connection.send(message, () => {
       row.classList.remove("lrc-msg--pending");
       showTyping(true);
@@ -464,6 +466,11 @@ export function createChat(root, options) {
     },
     get hasConversation() {
       return history.length > 0;
+    },
+    /** True while an answer may still come: the typing dots show, or a message just went out. */
+    get awaitingReply() {
+      const sending = log.querySelector(".lrc-msg--pending") !== null;
+      return !typing.hidden || (sending && Date.now() - lastSentAt < TYPING_TIMEOUT_MS);
     },
     /** Forget this conversation entirely and start a new session on a new socket. */
     reset() {

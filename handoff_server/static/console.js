@@ -224,16 +224,19 @@ function scheduleRefresh(includeDetail) {
 // --- The queue --------------------------------------------------------------------------------
 
 async function refreshQueue() {
-  const data = await attempt(() => api("GET", "/api/conversations"));
-  if (!data) return;
-  state.conversations = data.conversations ?? [];
+  // Waiting and in progress (the default list), and the messages left while nobody was on duty.
+  const lists = await attempt(() =>
+    Promise.all([api("GET", "/api/conversations"), api("GET", "/api/conversations?state=offline")])
+  );
+  if (!lists) return;
+  state.conversations = lists.flatMap((data) => data.conversations ?? []);
   renderQueue();
 }
 
 function renderQueue() {
   // Live updates redraw the lists; keep the keyboard focus on the same conversation.
   const focusedId = document.activeElement?.closest(".queue-item")?.dataset.id;
-  for (const listState of ["queued", "assigned"]) {
+  for (const listState of ["queued", "assigned", "offline"]) {
     const items = state.conversations.filter((conversation) => conversation.state === listState);
     const list = $(`${listState}-list`);
     list.replaceChildren(...items.map(queueItem));
@@ -309,7 +312,7 @@ function renderConversation(conversation) {
 
   const mine = conversation.assignee?.username === state.agent?.username;
   $("claim").hidden = conversation.state !== "queued";
-  $("resolve").hidden = conversation.state !== "assigned";
+  $("resolve").hidden = !["assigned", "offline"].includes(conversation.state);
   const canWrite = conversation.state === "assigned";
   $("reply-form").classList.toggle("reply--disabled", !canWrite);
   $("reply-text").disabled = !canWrite;
@@ -321,7 +324,9 @@ function renderConversation(conversation) {
         ? `Assigned to ${conversation.assignee?.name ?? "another agent"}.`
         : conversation.state === "assigned"
           ? "The customer sees your messages in their chat. Enter sends, Shift+Enter adds a line."
-          : `This conversation is ${conversation.state}.`;
+          : conversation.state === "offline"
+            ? `The customer left this message while nobody was on duty. Answer them at ${conversation.contact}, then resolve.`
+            : `This conversation is ${conversation.state}.`;
 
   $("transcript").replaceChildren(...(conversation.transcript ?? []).map(transcriptTurn));
   renderFacts(conversation);

@@ -62,6 +62,11 @@ function armIdleTimer() {
 }
 
 function askStillThere() {
+  // Never wipe a guest who is waiting for an answer; the dots give up after a few seconds.
+  if (chat.awaitingReply) {
+    armIdleTimer();
+    return;
+  }
   let remaining = COUNTDOWN_S;
   secondsLeft.textContent = String(remaining);
   dialog.showModal();

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq.engine import Decision, Hit
 from actions.faq.knowledge_base import Faq
-from actions.handoff_client import HandoffUnavailable
+from actions.handoff_client import HandoffConflict, HandoffUnavailable
 
 REFUND = Faq(
     id="refund_timeline",
@@ -87,11 +87,13 @@ class FakeEngine:
 class FakeHandoffClient:
     """Record what the actions send; answer like the handoff server, or fail."""
 
-    def __init__(self, agents_online: int = 1, fail: bool = False) -> None:
+    def __init__(self, agents_online: int = 1, fail: bool = False, claimed: bool = False) -> None:
         self.agents_online = agents_online
         self.fail = fail
+        self.claimed = claimed  # an agent took the conversation: no offline message any more
         self.packets: list[dict[str, Any]] = []
         self.forwarded: list[tuple[Any, str, str | None]] = []
+        self.messages_left: list[tuple[int, str, str]] = []
         self.ratings: list[tuple[int, int]] = []
 
     def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +115,14 @@ class FakeHandoffClient:
             raise HandoffUnavailable("connection refused")
         self.forwarded.append((handoff_id, text, idempotency_key))
         return {"seq": 3}
+
+    def leave_offline_message(self, handoff_id: int, contact: str, text: str) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        if self.claimed:
+            raise HandoffConflict("only queued conversations take offline messages")
+        self.messages_left.append((handoff_id, contact, text))
+        return {"state": "offline"}
 
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
         self.ratings.append((handoff_id, rating))

@@ -60,8 +60,77 @@ def test_handoff_sends_the_full_context_and_tells_the_queue_position(dispatcher)
 
 def test_handoff_with_nobody_on_duty_offers_to_leave_a_message(dispatcher):
     tracker = make_tracker(CONVERSATION)
+    events = ActionHandoff(client=FakeHandoffClient(agents_online=0)).run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_leave_message"
+    assert SlotSet("taking_message", True) in events
+
+
+def test_with_nobody_on_duty_a_known_contact_is_not_asked_again(dispatcher):
+    tracker = make_tracker(CONVERSATION, slots={"customer_email": "maria@example.com"})
     ActionHandoff(client=FakeHandoffClient(agents_online=0)).run(dispatcher, tracker, {})
-    assert "Leave your message" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["response"] == "utter_leave_message_for_contact"
+    assert dispatcher.messages[0]["contact"] == "maria@example.com"
+
+
+TAKING_MESSAGE = {"handoff_active": True, "handoff_id": 7, "taking_message": True}
+
+
+def test_a_message_without_a_way_back_is_kept_and_the_contact_asked_for(dispatcher):
+    client = FakeHandoffClient(agents_online=0)
+    tracker = make_tracker(
+        [user_event("my cabin key stopped working", "ask_question")], slots=TAKING_MESSAGE
+    )
+    events = ActionForwardToAgent(client=client).run(dispatcher, tracker, {})
+    assert client.messages_left == []
+    assert dispatcher.messages[0]["response"] == "utter_ask_contact_for_message"
+    assert events == [SlotSet("message_left", "my cabin key stopped working")]
+
+
+def test_the_message_and_contact_become_a_ticket_and_the_bot_is_back(dispatcher):
+    client = FakeHandoffClient(agents_online=0)
+    tracker = make_tracker(
+        [user_event("maria@example.com", "give_contact")],
+        slots={
+            **TAKING_MESSAGE,
+            "message_left": "my cabin key stopped working",
+            "customer_email": "maria@example.com",
+        },
+    )
+    events = ActionForwardToAgent(client=client).run(dispatcher, tracker, {})
+    assert client.messages_left == [
+        (7, "maria@example.com", "my cabin key stopped working\nmaria@example.com")
+    ]
+    assert dispatcher.messages[0]["response"] == "utter_message_left"
+    assert SlotSet("handoff_active", False) in events
+    assert SlotSet("taking_message", False) in events
+
+
+def test_a_message_left_while_the_server_is_down_is_kept_for_the_next_try(dispatcher):
+    tracker = make_tracker(
+        [user_event("call me on +44 20 7946 0958", "give_contact")],
+        slots={
+            **TAKING_MESSAGE,
+            "message_left": "lost my bag",
+            "customer_phone": "+44 20 7946 0958",
+        },
+    )
+    events = ActionForwardToAgent(client=FakeHandoffClient(fail=True)).run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_handoff_unavailable"
+    assert events == [SlotSet("message_left", "lost my bag\ncall me on +44 20 7946 0958")]
+
+
+def test_if_an_agent_took_the_conversation_meanwhile_they_get_the_message_live(dispatcher):
+    client = FakeHandoffClient(claimed=True)
+    tracker = make_tracker(
+        [user_event("hello? maria@example.com", "give_contact")],
+        slots={**TAKING_MESSAGE, "customer_email": "maria@example.com"},
+        message_id="abc",
+    )
+    events = ActionForwardToAgent(client=client).run(dispatcher, tracker, {})
+    assert client.forwarded == [(7, "hello? maria@example.com", "abc")]
+    assert dispatcher.messages == []
+    assert SlotSet("taking_message", False) in events
+    assert SlotSet("handoff_active", False) not in events
 
 
 def test_handoff_server_down_is_told_honestly_and_the_bot_stays_in_charge(dispatcher):
@@ -121,5 +190,6 @@ def test_after_resolve_the_bot_is_back_in_charge_and_asks_for_a_rating(dispatche
     assert events == [
         SlotSet("handoff_active", False),
         SlotSet("handoff_id", None),
+        SlotSet("taking_message", False),
         SlotSet("rating_for", 7),
     ]

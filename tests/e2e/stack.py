@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +112,7 @@ def stack_env(workdir: Path) -> dict[str, str]:
         "PUBLIC_RASA_URL": f"http://127.0.0.1:{rasa}",
         "WIDGET_ORIGINS": f"http://127.0.0.1:{handoff} http://localhost:{handoff}",
         "DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}",
-        "RASA_TRACKER_DB": str(workdir / "rasa-tracker.db"),
+        "RASA_TRACKER_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}",
         "FAQ_DATA_DIR": str(REPO_ROOT / "data" / "faq"),
         "FAQ_INDEX_DIR": str(REPO_ROOT / "models" / "faq"),
         "RASA_TELEMETRY_ENABLED": "false",
@@ -137,9 +137,12 @@ def wait_until_healthy(stack: Stack, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_stack(workdir: Path) -> Iterator[Stack]:
-    """Start the Procfile's processes with a private environment; stop them all on exit."""
-    env = stack_env(workdir)
+def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
+    """Start the Procfile's processes with a private environment; stop them all on exit.
+
+    `settings` override variables of that environment (e.g. BUSINESS_HOURS).
+    """
+    env = {**stack_env(workdir), **settings}
     env_file = workdir / "stack.env"
     env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in env.items()))
     stack = Stack(env=env, log_path=workdir / "stack.log")
@@ -156,11 +159,13 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         wait_until_healthy(stack, process)
         yield stack
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        # The group may be gone already: honcho stops everything when one process dies.
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def faq(faq_id: str) -> Faq:

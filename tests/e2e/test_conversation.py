@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import queue
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import requests
 
-from tests.e2e.stack import Stack, faq
+from handoff_server.settings import WEEKDAYS
+from tests.e2e.stack import Stack, faq, running_stack
 from tests.e2e.widget_socket import WidgetSocket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -22,9 +27,9 @@ QUIET_PERIOD_S = 4
 class WidgetClient(WidgetSocket):
     """A customer's socket that queues every reply for the test to read."""
 
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, rasa_url: str, session_id: str | None = None) -> None:
         self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
-        super().__init__(rasa_url, self.replies.put)
+        super().__init__(rasa_url, self.replies.put, session_id=session_id)
 
     def next_reply(self) -> dict[str, Any]:
         """Return the next message the bot or an agent sent to this socket."""
@@ -85,6 +90,89 @@ def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any
             return result
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def after_hours(tmp_path: Path) -> Iterator[Stack]:
+    """A stack of its own whose business hours exclude this moment: nobody is on duty."""
+    another_day = WEEKDAYS[(datetime.now(UTC).weekday() + 3) % 7]
+    with running_stack(tmp_path, BUSINESS_HOURS=f"{another_day} 00:00-00:01") as stack:
+        yield stack
+
+
+def test_after_hours_the_customer_leaves_a_message_for_the_team(after_hours: Stack):
+    widget = WidgetClient(after_hours.rasa_url)
+    try:
+        widget.say("I want to talk to a real person please")
+        assert "Nobody from our team is available" in widget.next_reply()["text"]
+        widget.say("My cabin key card stopped working, I need a new one before dinner")
+        widget.reply_containing("How can our team reach you?")
+        widget.say("maria.lopez@example.com")
+        widget.reply_containing("they'll get back to you at maria.lopez@example.com")
+
+        # The console's "Messages left" list holds it, with the text and the way back.
+        token = after_hours.log_in("alice", after_hours.create_agent("alice"))
+        (ticket,) = [
+            item
+            for item in agent_api(after_hours, token, "GET", "/api/conversations?state=offline")[
+                "conversations"
+            ]
+            if item["conversation_id"] == widget.session_id
+        ]
+        detail = agent_api(after_hours, token, "GET", f"/api/conversations/{ticket['id']}")
+        assert detail["contact"] == "maria.lopez@example.com"
+        left = [turn["text"] for turn in detail["transcript"] if turn["role"] == "customer"][-1]
+        assert "key card stopped working" in left
+
+        # The bot is back in charge of the chat.
+        wifi = faq("wifi_access")
+        widget.say(wifi.paraphrases[0])
+        widget.reply_containing(wifi.answer.strip())
+    finally:
+        widget.close()
+
+
+POSTGRES = "127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def scaled_out(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Settings of the scaled-out configuration: PostgreSQL for both stores, Redis locks.
+
+    Everything lives in a PostgreSQL schema of its own, dropped afterwards.
+    """
+    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield {
+            "RASA_TRACKER_URL": f"postgresql://root@{POSTGRES}",
+            "POSTGRESQL_SCHEMA": schema,
+            "RASA_LOCK_STORE": "redis",
+            "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{schema}",
+        }
+    finally:
+        with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_on_postgresql_and_redis_the_bot_remembers_the_customer_across_a_restart(
+    tmp_path: Path, scaled_out: dict[str, str]
+):
+    with running_stack(tmp_path / "before", **scaled_out) as stack:
+        widget = WidgetClient(stack.rasa_url)
+        widget.say("Hi, I'm Maria Lopez")
+        widget.reply_containing("Maria")
+        widget.close()
+
+    # Every process is new; the conversation comes back from PostgreSQL.
+    with running_stack(tmp_path / "after", **scaled_out) as stack:
+        again = WidgetClient(stack.rasa_url, session_id=widget.session_id)
+        try:
+            again.say("hello")
+            again.reply_containing("Hello Maria Lopez!")
+        finally:
+            again.close()
 
 
 def test_faq_answer_handoff_agent_and_back(stack: Stack, agent_token: str, widget: WidgetClient):

@@ -20,8 +20,9 @@ class WidgetSocket:
         rasa_url: str,
         on_reply: Callable[[dict[str, Any]], None],
         page_url: str = "https://lumen-river.example/faq",
+        session_id: str | None = None,
     ) -> None:
-        self.session_id = uuid.uuid4().hex
+        self.session_id = session_id or uuid.uuid4().hex
         self.page_url = page_url
         confirmed: queue.Queue[str] = queue.Queue()
         self.sio = socketio.Client(reconnection=False)

@@ -1,0 +1,214 @@
+"""Latency of a bot turn over REST on one Rasa instance, beside a static response.
+
+A FAQ turn goes Rasa -> action server (FAQ search) -> Rasa; the baseline, "hi" answered by
+`utter_greet`, never leaves Rasa. The difference is the cost of the action round trip. Then
+sustained turns per second with several customers writing at once, for both kinds of turn.
+Run with `.venv/bin/python -m bench.turns` (or `make bench`); it starts a private stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from actions.faq.knowledge_base import load_knowledge_base
+from bench.load import new_session
+from bench.report import Chart, Row, format_summary, say, write_report
+from bench.stats import summarize
+from tests.e2e.stack import REPO_ROOT, running_stack
+
+REPORT_PATH = REPO_ROOT / "reports" / "bench" / "turns.html"
+# Rasa's team quotes about 20 messages per second for one instance.
+RASA_ANCHOR_TURNS_PER_S = 20.0
+# A new conversation every few turns: a customer's chat is short, and Rasa's cost per turn
+# grows with the length of the tracker.
+TURNS_PER_CONVERSATION = 10
+WARM_UP_TURNS = 5
+GREETING = ("hi", "Hello")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A message and the start of the reply that shows the bot understood it."""
+
+    text: str
+    expected: str
+
+
+def faq_turns() -> list[Turn]:
+    """Return one customer paraphrase per website FAQ that the bot answers itself."""
+    return [
+        Turn(faq.paraphrases[0], faq.answer.strip()[:40])
+        for faq in load_knowledge_base(REPO_ROOT / "data" / "faq")
+        if "web" in faq.channels and not faq.escalate and faq.paraphrases
+    ]
+
+
+class Customers:
+    """Hand out sender ids so that every conversation lasts TURNS_PER_CONVERSATION turns."""
+
+    def __init__(self) -> None:
+        self.turns: dict[str, int] = {}
+
+    def next_sender(self, current: str | None) -> str:
+        if current is None or self.turns[current] >= TURNS_PER_CONVERSATION:
+            current = uuid.uuid4().hex
+            self.turns[current] = 0
+        self.turns[current] += 1
+        return current
+
+
+async def timed_turn(
+    session: aiohttp.ClientSession, url: str, sender: str, turn: Turn
+) -> tuple[float, bool]:
+    """Send one message over REST; return the milliseconds until the reply and if it fit."""
+    started = time.perf_counter()
+    async with session.post(
+        url, json={"sender": sender, "message": turn.text, "metadata": {"channel": "web"}}
+    ) as response:
+        response.raise_for_status()
+        replies = await response.json()
+    elapsed = (time.perf_counter() - started) * 1000
+    understood = any(reply.get("text", "").startswith(turn.expected) for reply in replies)
+    return elapsed, understood
+
+
+async def one_at_a_time(url: str, turns: list[Turn], count: int, label: str) -> list[float]:
+    """Time `count` turns sent one after another; return their latencies."""
+    customers, sender = Customers(), None
+    latencies: list[float] = []
+    misunderstood = 0
+    async with new_session() as session:
+        schedule = itertools.islice(itertools.cycle(turns), count + WARM_UP_TURNS)
+        for index, turn in enumerate(schedule):
+            sender = customers.next_sender(sender)
+            elapsed, understood = await timed_turn(session, url, sender, turn)
+            misunderstood += not understood
+            if index >= WARM_UP_TURNS:
+                latencies.append(elapsed)
+            if index and index % 50 == 0:
+                say(f"  {label}: {index}/{count + WARM_UP_TURNS} turns")
+    if misunderstood:
+        say(f"  {label}: {misunderstood} replies were not the expected answer")
+    return latencies
+
+
+async def sustained(
+    url: str, turns: list[Turn], customers: int, seconds: float
+) -> tuple[float, list[float]]:
+    """Keep `customers` conversations busy for `seconds`; return turns/s and latencies."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def customer(offset: int, session: aiohttp.ClientSession) -> None:
+        senders, sender = Customers(), None
+        for turn in itertools.islice(itertools.cycle(turns), offset, None):
+            if time.perf_counter() >= deadline:
+                return
+            sender = senders.next_sender(sender)
+            elapsed, _ = await timed_turn(session, url, sender, turn)
+            latencies.append(elapsed)
+
+    started = time.perf_counter()
+    async with new_session() as session:
+        await asyncio.gather(*(customer(number * 7, session) for number in range(customers)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the turn benchmark and print its figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench.turns", description=__doc__)
+    parser.add_argument("--turns", type=int, default=200, help="turns timed one at a time")
+    parser.add_argument("--customers", type=int, default=8, help="concurrent customers")
+    parser.add_argument("--seconds", type=float, default=20.0, help="sustained load per kind")
+    parser.add_argument("--report", type=Path, default=REPORT_PATH, help="HTML report to write")
+    args = parser.parse_args(argv)
+
+    questions = faq_turns()
+    greeting = [Turn(*GREETING)]
+    load_before = os.getloadavg()[0]
+    say(f"starting a private stack; load average {load_before:.1f}")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-turns-") as workdir,
+        running_stack(Path(workdir)) as stack,
+    ):
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        say(f"{args.turns} static turns ('hi' -> utter_greet), one at a time")
+        static = asyncio.run(one_at_a_time(url, greeting, args.turns, "static"))
+        say(f"{args.turns} FAQ turns ({len(questions)} different questions), one at a time")
+        answered = asyncio.run(one_at_a_time(url, questions, args.turns, "FAQ"))
+        say(f"{args.customers} customers at once for {args.seconds:.0f} s: static turns")
+        static_rate, static_loaded = asyncio.run(
+            sustained(url, greeting, args.customers, args.seconds)
+        )
+        say(f"{args.customers} customers at once for {args.seconds:.0f} s: FAQ turns")
+        faq_rate, faq_loaded = asyncio.run(sustained(url, questions, args.customers, args.seconds))
+    load_after = os.getloadavg()[0]
+
+    faq, baseline = summarize(answered), summarize(static)
+    loaded, baseline_loaded = summarize(faq_loaded), summarize(static_loaded)
+    rows = [
+        Row("FAQ turn p50 (one at a time)", faq.p50, "ms", baseline.p50, note="baseline: static"),
+        Row("FAQ turn p95 (one at a time)", faq.p95, "ms", baseline.p95, note=f"n={faq.count}"),
+        Row(
+            "action round trip p50",
+            faq.p50 - baseline.p50,
+            "ms",
+            note="FAQ turn minus static turn",
+        ),
+        Row(
+            f"sustained FAQ turns/s ({args.customers} customers)",
+            faq_rate,
+            "turns/s",
+            static_rate,
+            note=f"anchor: Rasa quotes ~{RASA_ANCHOR_TURNS_PER_S:.0f}/s per instance",
+        ),
+        Row("FAQ turn p95 under load", loaded.p95, "ms", baseline_loaded.p95),
+    ]
+    charts = [
+        Chart(
+            "One turn at a time: FAQ answer vs static response",
+            {"FAQ answer (action server)": answered, "static 'hi' -> utter_greet": static},
+            caption="From the POST to Rasa's REST channel until its reply, one turn at a time.",
+        ),
+        Chart(
+            f"Sustained load: {args.customers} customers writing at once",
+            {"FAQ answer": faq_loaded, "static response": static_loaded},
+            caption="Latency of every turn while the load ran.",
+        ),
+        Chart(
+            "Turns per second on one Rasa instance",
+            {"measured": [static_rate, faq_rate]},
+            categories=["static response", "FAQ answer"],
+            kind="bar",
+            xlabel="kind of turn",
+            ylabel="turns per second",
+            target=RASA_ANCHOR_TURNS_PER_S,
+            caption="The dashed line is the anchor Rasa's team quotes, not a target.",
+        ),
+    ]
+    notes = [
+        f"Machine: {os.cpu_count()} cores; 1-minute load average {load_before:.1f} at the start "
+        f"and {load_after:.1f} at the end (the stack under test included).",
+        f"Each conversation lasts {TURNS_PER_CONVERSATION} turns, then a new one starts.",
+    ]
+    title = "Bot turn benchmark (REST, one Rasa instance)"
+    print(f"\n{title}\n{format_summary(rows)}")
+    for note in notes:
+        print(f"- {note}")
+    print(f"report: {write_report(args.report, title, rows, charts, notes)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
