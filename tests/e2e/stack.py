@@ -142,6 +142,7 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
 
     `settings` override variables of that environment (e.g. BUSINESS_HOURS).
     """
+    workdir.mkdir(parents=True, exist_ok=True)
     env = {**stack_env(workdir), **settings}
     env_file = workdir / "stack.env"
     env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in env.items()))
