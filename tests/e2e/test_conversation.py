@@ -139,21 +139,24 @@ POSTGRES = "127.0.0.1:5432/test"
 def scaled_out(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Settings of the scaled-out configuration: PostgreSQL for both stores, Redis locks.
 
-    Everything lives in a PostgreSQL schema of its own, dropped afterwards.
+    Rasa's tracker and the handoff server each get a PostgreSQL schema of their own (both
+    have a table named `events`), dropped afterwards.
     """
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    rasa, handoff = (f"e2e_{name}_{uuid.uuid4().hex[:8]}" for name in ("rasa", "handoff"))
     with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
+        for schema in (rasa, handoff):
+            conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
         yield {
             "RASA_TRACKER_URL": f"postgresql://root@{POSTGRES}",
-            "POSTGRESQL_SCHEMA": schema,
+            "POSTGRESQL_SCHEMA": rasa,
             "RASA_LOCK_STORE": "redis",
-            "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{schema}",
+            "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{handoff}",
         }
     finally:
         with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            for schema in (rasa, handoff):
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_on_postgresql_and_redis_the_bot_remembers_the_customer_across_a_restart(
