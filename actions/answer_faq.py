@@ -16,6 +16,7 @@ from actions.escalation import (
     frustration_signal,
     miss_streak,
     offer_events,
+    record_miss,
     should_offer_after_miss,
 )
 from actions.faq.engine import Decision, FaqEngine, get_engine
@@ -55,7 +56,7 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
             return hand_off(self.client, dispatcher, tracker, HandoffReason.BOT_FAILURE)
 
         events: list[EventType] = [
-            SlotSet("faq_result", faq_result(decision)),
+            SlotSet("faq_result", faq_result(decision, text)),
             SlotSet("handoff_offered", False),
         ]
         frustrated = frustration_signal(tracker)
@@ -83,6 +84,7 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
             buttons.append({"title": "None of these", "payload": "/reject_suggestions"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
+            record_miss(self.client, tracker, text, "none")
             events.append(SlotSet("miss_streak", miss_streak(tracker) + 1))
             if should_offer_after_miss(tracker):
                 dispatcher.utter_message(response="utter_offer_human_after_misses")
@@ -97,9 +99,10 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
         return events
 
 
-def faq_result(decision: Decision) -> dict[str, Any]:
-    """Describe a decision for the transcript: kind, scored hits and the top FAQ's tags."""
+def faq_result(decision: Decision, text: str) -> dict[str, Any]:
+    """Describe a decision for the transcript: the question, kind, scored hits, top FAQ's tags."""
     return {
+        "text": text,
         "kind": decision.kind,
         "hits": [{"faq_id": hit.faq.id, "score": round(hit.score, 4)} for hit in decision.hits[:3]],
         "tags": list(decision.hits[0].faq.tags)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from typing import Any
 
@@ -16,9 +17,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import sentiment_of
+from actions.context import sentiment_of, session_metadata
 from actions.faq.knowledge_base import normalize_text
 from actions.handoff import UsesHandoffClient, hand_off
+from actions.handoff_client import HandoffClient, HandoffUnavailable
+
+logger = logging.getLogger(__name__)
 
 MISSES_BEFORE_OFFER = 2
 # VADER compound score at or below which a message reads as strongly negative.
@@ -74,6 +78,30 @@ def offer_events(reason: HandoffReason) -> list[EventType]:
     return events
 
 
+def record_miss(
+    client: HandoffClient,
+    tracker: Tracker,
+    text: str,
+    outcome: str,
+    suggestions: list[str] | None = None,
+) -> None:
+    """Record a question the bot could not answer for the FAQ gaps report; never fail a turn."""
+    if not text.strip():
+        return
+    try:
+        client.record_unanswered(
+            {
+                "conversation_id": tracker.sender_id,
+                "channel": session_metadata(tracker)["channel"],
+                "text": text,
+                "outcome": outcome,
+                "suggestions": suggestions or [],
+            }
+        )
+    except HandoffUnavailable:
+        logger.exception("Recording an unanswered question of %s failed", tracker.sender_id)
+
+
 class ActionHandleFrustration(UsesHandoffClient, Action):
     """Answer a complaint: offer a person the first time, hand off at once after that."""
 
@@ -89,7 +117,7 @@ class ActionHandleFrustration(UsesHandoffClient, Action):
         return offer_events(HandoffReason.FRUSTRATION)
 
 
-class ActionRejectSuggestions(Action):
+class ActionRejectSuggestions(UsesHandoffClient, Action):
     """Count "none of these" as a miss: ask again, or offer a person after two misses."""
 
     def name(self) -> str:
@@ -98,6 +126,14 @@ class ActionRejectSuggestions(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        suggested = tracker.get_slot("faq_result") or {}
+        record_miss(
+            self.client,
+            tracker,
+            suggested.get("text") or "",
+            "rejected",
+            [hit["faq_id"] for hit in suggested.get("hits", [])],
+        )
         events: list[EventType] = [
             SlotSet("miss_streak", miss_streak(tracker) + 1),
             SlotSet("faq_result", {"kind": "rejected", "hits": [], "tags": []}),

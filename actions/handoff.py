@@ -15,6 +15,8 @@ from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavai
 logger = logging.getLogger(__name__)
 
 VALID_RATINGS = {"1", "2", "3", "4", "5"}
+# From this expected wait on, a customer the team could not reach is asked how to reach them.
+LONG_WAIT_S = 300
 
 
 def minutes(seconds: float | int | None) -> int:
@@ -65,6 +67,10 @@ def hand_off(
                 "You can keep writing here: they'll see everything."
             )
         )
+        if handoff.get("expected_wait_s", 0) >= LONG_WAIT_S and not (
+            tracker.get_slot("customer_name") and contact_of(tracker)
+        ):
+            dispatcher.utter_message(response="utter_ask_details_while_waiting")
         return events
     contact = contact_of(tracker)
     if contact:
@@ -223,3 +229,26 @@ class ActionStoreRating(UsesHandoffClient, Action):
             logger.exception("Storing the rating of handoff %s failed", handoff_id)
         dispatcher.utter_message(response="utter_thanks_for_rating")
         return [SlotSet("rating_for", None)]
+
+
+class ActionEndSession(UsesHandoffClient, Action):
+    """The customer left (a kiosk wiped itself for the next guest): leave the queue too."""
+
+    def name(self) -> str:
+        return "action_end_session"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        handoff_id = tracker.get_slot("handoff_id")
+        if tracker.get_slot("handoff_active") and handoff_id is not None:
+            try:
+                self.client.abandon(handoff_id)
+            except HandoffUnavailable:
+                logger.exception("Abandoning handoff %s failed", handoff_id)
+        return [
+            SlotSet("handoff_active", False),
+            SlotSet("handoff_id", None),
+            SlotSet("taking_message", False),
+            SlotSet("message_left", None),
+        ]

@@ -57,6 +57,14 @@ class HandoffClient:
             f"/api/conversations/{handoff_id}/offline-message", {"contact": contact, "text": text}
         )
 
+    def record_unanswered(self, question: dict[str, Any]) -> dict[str, Any]:
+        """Record a question no FAQ answered, for the FAQ gaps report."""
+        return self._post("/api/unanswered-questions", question)
+
+    def abandon(self, handoff_id: int) -> dict[str, Any]:
+        """Record that the customer left the conversation (gone from the queue)."""
+        return self._post(f"/api/conversations/{handoff_id}/abandon", {})
+
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
         """Store the customer's rating of a resolved conversation."""
         return self._post(f"/api/conversations/{handoff_id}/rating", {"rating": rating})

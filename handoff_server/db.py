@@ -129,6 +129,21 @@ transitions = sa.Table(
     sa.Index("ix_transitions_conversation_id", "conversation_id"),
 )
 
+# Questions the bot could not answer (no FAQ fit, or the customer rejected every
+# suggestion): the raw material of the FAQ gaps report.
+unanswered_questions = sa.Table(
+    "unanswered_questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("suggestions", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Index("ix_unanswered_questions_created_at", "created_at"),
+)
+
 # The agents' event stream, replayed from here after a reconnect or a restart.
 events = sa.Table(
     "events",

@@ -58,7 +58,7 @@ def queue_snapshot(conn: Connection) -> QueueSnapshot:
     return QueueSnapshot(queue_positions(conn), median_wait_s(conn))
 
 
-def _iso(timestamp: float | None) -> str | None:
+def iso_time(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     moment = datetime.fromtimestamp(timestamp, tz=UTC)
@@ -84,7 +84,7 @@ def conversation_json(row: Record, queue: QueueSnapshot) -> dict[str, Any]:
         **queue_fields(row["id"], queue.positions, queue.median_wait),
         "assignee": _person(row["assignee_username"], row["assignee_name"]),
         "rating": row["rating"],
-        "created_at": _iso(row["created_at"]),
+        "created_at": iso_time(row["created_at"]),
     }
 
 
@@ -102,7 +102,7 @@ def message_json(row: Record) -> dict[str, Any]:
         "confidence": row["confidence"],
         "sentiment": row["sentiment"],
         "faq_hits": row["faq_hits"],
-        "created_at": _iso(row["created_at"]),
+        "created_at": iso_time(row["created_at"]),
     }
 
 
@@ -113,7 +113,7 @@ def note_json(row: Record) -> dict[str, Any]:
         "conversation": row["conversation_id"],
         "agent": _person(row["username"], row["display_name"]),
         "text": row["text"],
-        "created_at": _iso(row["created_at"]),
+        "created_at": iso_time(row["created_at"]),
     }
 
 
@@ -208,7 +208,7 @@ def conversation_detail(db: Database, conversation_id: int) -> dict[str, Any]:
                     "from": step.from_state,
                     "to": step.to_state,
                     "actor": step.actor,
-                    "at": _iso(step.created_at),
+                    "at": iso_time(step.created_at),
                 }
                 for step in history
             ],

@@ -100,6 +100,26 @@ OFFLINE_MESSAGE: Schema = {
     "properties": {"contact": _string(min_length=1), "text": TEXT},
 }
 
+UNANSWERED_QUESTION: Schema = {
+    "type": "object",
+    "required": ["conversation_id", "channel", "text", "outcome"],
+    "properties": {
+        "conversation_id": _string(min_length=1),
+        "channel": {"type": "string", "enum": CHANNELS},
+        "text": TEXT,
+        "outcome": {"type": "string", "enum": ["none", "rejected"]},
+        "suggestions": {"type": ["array", "null"], "items": _string(min_length=1), "maxItems": 10},
+    },
+}
+
+UNANSWERED_QUERY: Schema = {
+    "type": "object",
+    "properties": {
+        "channel": {"type": "string", "enum": CHANNELS},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+    },
+}
+
 RATING: Schema = {
     "type": "object",
     "required": ["rating"],

@@ -472,6 +472,11 @@ export function createChat(root, options) {
       const sending = log.querySelector(".lrc-msg--pending") !== null;
       return !typing.hidden || (sending && Date.now() - lastSentAt < TYPING_TIMEOUT_MS);
     },
+    /** Tell the assistant the customer has left (a queued handoff is given up), then reset. */
+    leave() {
+      if (connection && history.length) connection.send("/session_end");
+      this.reset();
+    },
     /** Forget this conversation entirely and start a new session on a new socket. */
     reset() {
       connection?.close();

@@ -1,6 +1,7 @@
 // The on-board kiosk: the shared chat, full screen, for strangers one after another.
 // Nothing outlives the page in storage, and after a quiet spell the conversation is
-// wiped and a new Rasa session begins, so the next guest never sees the last one's chat.
+// wiped and a new Rasa session begins, so the next guest never sees the last one's chat;
+// the old conversation ends on the server too (a guest who walked away leaves the queue).
 
 import { chatStorage, createChat } from "./chat-core.js";
 
@@ -86,7 +87,7 @@ function wipe() {
   closeDialog();
   clearTimeout(idleTimer);
   setLargeText(false);
-  chat.reset();
+  chat.leave();
 }
 
 document.getElementById("still-here").addEventListener("click", () => {

@@ -87,13 +87,22 @@ class FakeEngine:
 class FakeHandoffClient:
     """Record what the actions send; answer like the handoff server, or fail."""
 
-    def __init__(self, agents_online: int = 1, fail: bool = False, claimed: bool = False) -> None:
+    def __init__(
+        self,
+        agents_online: int = 1,
+        fail: bool = False,
+        claimed: bool = False,
+        expected_wait_s: int = 150,
+    ) -> None:
         self.agents_online = agents_online
+        self.expected_wait_s = expected_wait_s
         self.fail = fail
         self.claimed = claimed  # an agent took the conversation: no offline message any more
         self.packets: list[dict[str, Any]] = []
         self.forwarded: list[tuple[Any, str, str | None]] = []
         self.messages_left: list[tuple[int, str, str]] = []
+        self.unanswered: list[dict[str, Any]] = []
+        self.abandoned: list[int] = []
         self.ratings: list[tuple[int, int]] = []
 
     def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +113,7 @@ class FakeHandoffClient:
             "id": 7,
             "state": "queued",
             "position": 2,
-            "expected_wait_s": 150,
+            "expected_wait_s": self.expected_wait_s,
             "agents_online": self.agents_online,
         }
 
@@ -123,6 +132,18 @@ class FakeHandoffClient:
             raise HandoffConflict("only queued conversations take offline messages")
         self.messages_left.append((handoff_id, contact, text))
         return {"state": "offline"}
+
+    def abandon(self, handoff_id: int) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        self.abandoned.append(handoff_id)
+        return {"state": "abandoned"}
+
+    def record_unanswered(self, question: dict[str, Any]) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        self.unanswered.append(question)
+        return {"id": len(self.unanswered), **question}
 
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
         self.ratings.append((handoff_id, rating))

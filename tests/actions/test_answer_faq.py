@@ -33,6 +33,7 @@ def test_answer_sends_the_approved_text_with_its_buttons(dispatcher):
         SlotSet(
             "faq_result",
             {
+                "text": "when is my refund",
                 "kind": "answer",
                 "hits": [{"faq_id": "refund_timeline", "score": 0.9}],
                 "tags": ["refunds", "payments"],
@@ -60,6 +61,25 @@ def test_nothing_fits_says_so_and_offers_a_person(dispatcher):
     assert message["response"] == "utter_dont_know"
     assert message["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
     assert events[0]["value"]["kind"] == "none"
+
+
+def test_a_question_nothing_fits_is_recorded_for_the_faq_gaps_report(dispatcher):
+    client = FakeHandoffClient()
+    run(FakeEngine(decision("none")), dispatcher, metadata={"channel": "kiosk"}, client=client)
+    assert client.unanswered == [
+        {
+            "conversation_id": "customer-1",
+            "channel": "kiosk",
+            "text": "when is my refund",
+            "outcome": "none",
+            "suggestions": [],
+        }
+    ]
+
+
+def test_the_customer_hears_i_dont_know_even_if_the_gap_cannot_be_recorded(dispatcher):
+    run(FakeEngine(decision("none")), dispatcher, client=FakeHandoffClient(fail=True))
+    assert dispatcher.messages[0]["response"] == "utter_dont_know"
 
 
 def test_sensitive_faq_answers_then_hands_off_at_once(dispatcher):

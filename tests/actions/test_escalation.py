@@ -48,16 +48,36 @@ def test_an_answer_resets_the_streak(dispatcher):
     assert SlotSet("miss_streak", 0) in events
 
 
-def test_rejected_suggestions_count_as_a_miss(dispatcher):
-    tracker = make_tracker([user_event("/reject_suggestions", "reject_suggestions")])
-    events = ActionRejectSuggestions().run(dispatcher, tracker, {})
+SUGGESTED = {
+    "text": "can i bring my drone",
+    "kind": "suggest",
+    "hits": [{"faq_id": "refund_timeline", "score": 0.61}, {"faq_id": "cancellation_fees"}],
+    "tags": ["refunds"],
+}
+
+
+def test_rejected_suggestions_count_as_a_miss_and_are_recorded_as_a_gap(dispatcher):
+    client = FakeHandoffClient()
+    tracker = make_tracker(
+        [user_event("/reject_suggestions", "reject_suggestions")], slots={"faq_result": SUGGESTED}
+    )
+    events = ActionRejectSuggestions(client=client).run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_ask_rephrase"
     assert SlotSet("miss_streak", 1) in events
+    assert client.unanswered == [
+        {
+            "conversation_id": "customer-1",
+            "channel": "web",
+            "text": "can i bring my drone",
+            "outcome": "rejected",
+            "suggestions": ["refund_timeline", "cancellation_fees"],
+        }
+    ]
 
     tracker = make_tracker(
         [user_event("/reject_suggestions", "reject_suggestions")], slots={"miss_streak": 1}
     )
-    events = ActionRejectSuggestions().run(dispatcher, tracker, {})
+    events = ActionRejectSuggestions(client=client).run(dispatcher, tracker, {})
     assert dispatcher.messages[-1]["response"] == "utter_offer_human_after_misses"
     assert SlotSet("handoff_reason", "repeated_misses") in events
 

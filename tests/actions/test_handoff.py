@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.handoff import (
+    ActionEndSession,
     ActionForwardToAgent,
     ActionHandoff,
     ActionHandoffResolved,
@@ -54,8 +55,22 @@ def test_handoff_sends_the_full_context_and_tells_the_queue_position(dispatcher)
 
     assert "number 2 in the queue" in dispatcher.messages[0]["text"]
     assert "3 minute(s)" in dispatcher.messages[0]["text"]
+    assert len(dispatcher.messages) == 1  # a short wait: no questions
     assert SlotSet("handoff_active", True) in events
     assert SlotSet("handoff_id", 7) in events
+
+
+def test_a_long_wait_asks_an_unknown_customer_how_to_reach_them(dispatcher):
+    client = FakeHandoffClient(expected_wait_s=900)
+    ActionHandoff(client=client).run(dispatcher, make_tracker(CONVERSATION), {})
+    assert dispatcher.messages[1]["response"] == "utter_ask_details_while_waiting"
+
+
+def test_a_long_wait_does_not_ask_a_customer_we_can_already_reach(dispatcher):
+    client = FakeHandoffClient(expected_wait_s=900)
+    slots = {"customer_name": "Maria Lopez", "customer_phone": "+44 20 7946 0958"}
+    ActionHandoff(client=client).run(dispatcher, make_tracker(CONVERSATION, slots=slots), {})
+    assert len(dispatcher.messages) == 1
 
 
 def test_handoff_with_nobody_on_duty_offers_to_leave_a_message(dispatcher):
@@ -193,3 +208,21 @@ def test_after_resolve_the_bot_is_back_in_charge_and_asks_for_a_rating(dispatche
         SlotSet("taking_message", False),
         SlotSet("rating_for", 7),
     ]
+
+
+def test_a_guest_who_left_the_kiosk_gives_up_their_place_in_the_queue(dispatcher):
+    client = FakeHandoffClient()
+    tracker = make_tracker(
+        [user_event("/session_end", "session_end")], slots={"handoff_active": True, "handoff_id": 7}
+    )
+    events = ActionEndSession(client=client).run(dispatcher, tracker, {})
+    assert client.abandoned == [7]
+    assert SlotSet("handoff_active", False) in events
+    assert dispatcher.messages == []
+
+
+def test_a_session_without_a_handoff_just_ends(dispatcher):
+    client = FakeHandoffClient()
+    tracker = make_tracker([user_event("/session_end", "session_end")])
+    ActionEndSession(client=client).run(dispatcher, tracker, {})
+    assert client.abandoned == []

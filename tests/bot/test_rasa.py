@@ -29,7 +29,9 @@ def customer_intents() -> set[str]:
     names = {
         intent if isinstance(intent, str) else next(iter(intent)) for intent in domain["intents"]
     }
-    return {name for name in names if not name.startswith("EXTERNAL_") and name != "restart"}
+    # `restart` and `session_end` end the conversation, handoff or not.
+    ended = {"restart", "session_end"}
+    return {name for name in names if not name.startswith("EXTERNAL_") and name not in ended}
 
 
 def test_every_customer_intent_goes_to_the_agent_during_a_handoff():

@@ -57,6 +57,18 @@ def wait_until(page: Page, condition: Callable[[], Any], what: str) -> Any:
     return result
 
 
+def abandoned_sessions(stack: Stack, token: str) -> set[str]:
+    """Return the Rasa session ids of the conversations whose customer left."""
+    response = requests.get(
+        f"{stack.handoff_url}/api/conversations",
+        params={"state": "abandoned"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return {item["conversation_id"] for item in response.json()["conversations"]}
+
+
 class SessionRequests:
     """Record the session ids a page asks Rasa for, as they leave the browser."""
 
@@ -170,7 +182,7 @@ def test_widget_shows_markup_as_literal_text(stack: Stack, new_page: Callable[[]
 
 
 def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
-    stack: Stack, new_page: Callable[[], Page]
+    stack: Stack, agent_token: str, new_page: Callable[[], Page]
 ) -> None:
     page = new_page()
     sessions = SessionRequests(page)
@@ -189,6 +201,10 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     assert metadata["kiosk_id"] == "deck2-lobby"
     assert metadata["kiosk_location"] == "Deck 2 lobby"
 
+    # The guest asks for a person, then walks away.
+    page.get_by_role("button", name="Talk to a person").click()
+    expect(page.locator(".lrc-msg--bot").last).to_contain_text(re.compile("queue|Nobody"))
+
     # Left alone: "Still there?", a countdown, then a clean screen on a new session.
     expect(page.get_by_role("dialog", name="Still there?")).to_be_visible(timeout=10_000)
     expect(page.get_by_role("dialog", name="Still there?")).to_be_hidden(timeout=10_000)
@@ -198,6 +214,12 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     second_session = sessions.ids[1]
     assert second_session != first_session
     assert page.evaluate("Object.keys(localStorage).length") == 0
+    # The guest who walked away is no longer waiting in the agents' queue.
+    wait_until(
+        page,
+        lambda: first_session in abandoned_sessions(stack, agent_token),
+        "the walked-away guest's handoff to be abandoned",
+    )
 
     # The next guest's question lands in a conversation that holds nothing of the last one.
     page.get_by_role("button", name="Lost and found").click()
@@ -291,3 +313,38 @@ def test_console_agent_takes_over_a_handed_off_conversation(
     console.get_by_role("button", name="Resolve").click()
     expect(console.locator("#conversation-state")).to_have_text("resolved")
     expect(console.locator(f'.queue-item[data-id="{queued["id"]}"]')).to_have_count(0)
+
+
+def test_console_lists_a_message_left_while_nobody_was_on_duty(
+    stack: Stack, console_login: tuple[str, str], new_page: Callable[[], Page]
+) -> None:
+    username, password = console_login
+    console = new_page()
+    console.goto(f"{stack.handoff_url}/console")
+    console.get_by_label("Username").fill(username)
+    console.get_by_label("Password").fill(password)
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("status")).to_have_text("Live")
+
+    # The action server's calls, as when a customer leaves a message after hours.
+    service = {"Authorization": f"Bearer {stack.env['HANDOFF_SERVICE_TOKEN']}"}
+    handoff = requests.post(
+        f"{stack.handoff_url}/api/handoffs",
+        json={"conversation_id": "after-hours-1", "channel": "web", "reason": "customer_request"},
+        headers=service,
+        timeout=10,
+    ).json()
+    requests.post(
+        f"{stack.handoff_url}/api/conversations/{handoff['id']}/offline-message",
+        json={"contact": "maria@example.com", "text": "My key card <b>stopped</b> working"},
+        headers=service,
+        timeout=10,
+    ).raise_for_status()
+
+    ticket = console.locator(f'#offline-list .queue-item[data-id="{handoff["id"]}"]')
+    ticket.click()
+    expect(console.locator("#transcript")).to_contain_text("My key card <b>stopped</b> working")
+    expect(console.locator("#reply-hint")).to_contain_text("maria@example.com")
+    console.get_by_role("button", name="Resolve").click()
+    expect(console.locator("#conversation-state")).to_have_text("resolved")
+    expect(ticket).to_have_count(0)
