@@ -179,6 +179,13 @@ def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Resp
     return _created(message, created)
 
 
+@bp.post("/conversations/<int:conversation_id>/typing")
+@require_role("agent")
+def post_typing(conversation_id: int) -> Response:
+    """Show the other agents' consoles that this agent is writing a reply (a stream event)."""
+    return jsonify(store.note_typing(services().db, conversation_id, g.agent))
+
+
 @bp.post("/conversations/<int:conversation_id>/notes")
 @require_role("agent")
 @json_body(schemas.NOTE)

@@ -26,6 +26,7 @@ from handoff_server.records import (
     conversation_json,
     conversation_summary,
     find_message,
+    iso_time,
     load_conversation,
     note_json,
     queue_snapshot,
@@ -434,6 +435,21 @@ def leave_offline_message(
         _append(conn, conversation_id, "customer", text, now)
         _refresh_queue(conn, now)
         return _publish(conn, conversation_id, now)
+
+
+def note_typing(db: Database, conversation_id: int, agent: Agent) -> dict[str, Any]:
+    """Tell the other consoles that `agent` is writing a reply in this conversation."""
+    now = time.time()
+    with db.write() as conn:
+        conversation = load_conversation(conn, conversation_id)
+        _require_state(conversation, ("assigned",), "only assigned conversations take replies")
+        payload = {
+            "conversation": conversation_id,
+            "agent": {"username": agent["username"], "name": agent["display_name"]},
+            "at": iso_time(now),
+        }
+        _record_event(conn, "typing", payload, now)
+    return payload
 
 
 def rate(db: Database, conversation_id: int, rating: int) -> dict[str, Any]:

@@ -5,6 +5,9 @@
 const TOKEN_KEY = "lumen-console:token";
 const AGENT_KEY = "lumen-console:agent";
 const REFRESH_DEBOUNCE_MS = 150;
+// "Dana is typing…": sent at most this often while writing, shown this long after the last.
+const TYPING_SEND_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 6000;
 
 const REASONS = {
   customer_request: "Asked for a person",
@@ -194,6 +197,7 @@ function connectStream() {
       setLive("connecting", "Reconnecting…");
     }
   });
+  stream.addEventListener("typing", (event) => showTyping(JSON.parse(event.data)));
   for (const kind of ["conversation", "message", "note"]) {
     stream.addEventListener(kind, (event) => {
       let payload = {};
@@ -282,6 +286,7 @@ function queueItem(conversation) {
 
 async function openConversation(id) {
   state.openId = id;
+  $("typing-hint").hidden = true;
   $("reply-text").value = "";
   $("note-text").value = "";
   renderQueue();
@@ -454,6 +459,26 @@ function textForm(formId, textareaId, path) {
 }
 
 textForm("reply-form", "reply-text", "messages");
+
+// --- Typing ------------------------------------------------------------------------------------
+
+let typingSentAt = 0;
+$("reply-text").addEventListener("input", () => {
+  if (Date.now() - typingSentAt < TYPING_SEND_EVERY_MS || !$("reply-text").value.trim()) return;
+  typingSentAt = Date.now();
+  // A lost "typing" is no error worth a banner.
+  api("POST", `/api/conversations/${state.openId}/typing`).catch(() => {});
+});
+
+function showTyping({ conversation, agent, at }) {
+  const recent = Date.now() - Date.parse(at) < TYPING_SHOWN_MS; // a replayed event is old news
+  if (conversation !== state.openId || agent.username === state.agent?.username || !recent) return;
+  const hint = $("typing-hint");
+  hint.textContent = `${agent.name} is typing…`;
+  hint.hidden = false;
+  clearTimeout(state.typingTimer);
+  state.typingTimer = setTimeout(() => (hint.hidden = true), TYPING_SHOWN_MS);
+}
 textForm("note-form", "note-text", "notes");
 
 // Ages in the queue move on even when nothing happens.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -296,6 +297,19 @@ def test_console_agent_takes_over_a_handed_off_conversation(
     expect(console.locator("#conversation-state")).to_have_text("assigned")
     expect(customer.get_by_text("Dana has joined the conversation.")).to_be_visible()
 
+    # A colleague with the same conversation open sees Dana writing.
+    colleague = new_page()
+    colleague.add_init_script(
+        f"sessionStorage.setItem('lumen-console:token', {json.dumps(agent_token)});"
+        "sessionStorage.setItem('lumen-console:agent', JSON.stringify({username: 'alice'}));"
+    )
+    colleague.goto(f"{stack.handoff_url}/console")
+    expect(colleague.get_by_role("status")).to_have_text("Live")
+    colleague.locator(f'.queue-item[data-id="{queued["id"]}"]').click()
+    expect(colleague.locator("#conversation-state")).to_have_text("assigned")
+
+    console.get_by_label("Message to the customer").press_sequentially("Hi, I'm")
+    expect(colleague.get_by_text("Dana is typing…")).to_be_visible()
     console.get_by_label("Message to the customer").fill(
         "Hi, I'm Dana. Let me check the wifi for you."
     )

@@ -189,3 +189,20 @@ def test_a_stream_sees_events_another_process_wrote(client, agent_headers, servi
     other.extensions["handoff"].db.engine.dispose()
 
     assert [e["data"]["conversation_id"] for e in events] == ["elsewhere"]
+
+
+def test_an_agent_writing_a_reply_shows_on_the_other_consoles(client, hand_off, agent_headers):
+    conversation = hand_off("conv-typing")
+    path = f"/api/conversations/{conversation['id']}"
+    alice, sue = agent_headers("alice"), agent_headers("sue")
+    # Nobody writes in a conversation that is not theirs yet.
+    assert client.post(f"{path}/typing", headers=alice).status_code == 409
+    client.post(f"{path}/claim", headers=alice)
+    stream = client.get("/api/stream", headers=sue)
+
+    assert client.post(f"{path}/typing", headers=alice).status_code == 200
+    (event,) = read_events(stream, 1)
+
+    assert event["event"] == "typing"
+    assert event["data"]["conversation"] == conversation["id"]
+    assert event["data"]["agent"] == {"username": "alice", "name": "Alice Archer"}
