@@ -46,11 +46,11 @@ class Turn:
 
 
 def faq_turns() -> list[Turn]:
-    """Return one customer paraphrase per website FAQ that the bot answers itself."""
+    """Return the question of every website FAQ that the bot answers itself."""
     return [
-        Turn(faq.paraphrases[0], faq.answer.strip()[:40])
+        Turn(faq.question, faq.answer.strip()[:40])
         for faq in load_knowledge_base(REPO_ROOT / "data" / "faq")
-        if "web" in faq.channels and not faq.escalate and faq.paraphrases
+        if "web" in faq.channels and not faq.escalate
     ]
 
 
