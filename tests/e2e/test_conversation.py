@@ -243,3 +243,14 @@ def test_faq_answer_handoff_agent_and_back(stack: Stack, agent_token: str, widge
     wifi = faq("wifi_access")
     widget.say(wifi.paraphrases[0])
     assert widget.next_reply()["text"] == wifi.answer.strip()
+
+
+def test_the_rest_channel_answers_too(stack: Stack):
+    wifi = faq("wifi_access")
+    response = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        json={"sender": uuid.uuid4().hex, "message": wifi.paraphrases[0]},
+        timeout=REPLY_TIMEOUT_S,
+    )
+    response.raise_for_status()
+    assert response.json()[0]["text"] == wifi.answer.strip()
