@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--kb", type=Path, required=True, help="CSV: faq_id,question")
     evaluate.add_argument("--queries", type=Path, required=True, help="CSV: text,faq_id")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument(
+        "--fp32", action="store_true", help="export the encoder with float weights, not int8"
+    )
     evaluate.set_defaults(run=run_eval)
 
     importing = commands.add_parser("import", help="import question/answer pairs (CSV, JSON)")
@@ -52,14 +55,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    """Build the index for a knowledge base directory."""
-    from actions.faq.encoder import SentenceTransformerEncoder
+    """Export the encoder and build the index for a knowledge base directory."""
+    from actions.faq.encoder import OnnxEncoder, export_encoder
     from actions.faq.index import build_index
     from actions.faq.knowledge_base import load_knowledge_base
 
     started = time.perf_counter()
     faqs = load_knowledge_base(args.faq_dir)
-    index = build_index(faqs, SentenceTransformerEncoder(), show_progress=True)
+    logging.info("exporting the encoder to %s", args.out)
+    export_encoder(args.out)
+    index = build_index(faqs, OnnxEncoder(args.out), show_progress=True)
     index.save(args.out)
     logging.info(
         "wrote %s: %d vectors of %d FAQs in %.1f s; thresholds %s",
@@ -90,10 +95,9 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Print accuracy, precision, out-of-scope recall and latency on labelled queries."""
-    from actions.faq.encoder import SentenceTransformerEncoder
     from actions.faq.evaluate import evaluate
 
-    report = evaluate(args.kb, args.queries, SentenceTransformerEncoder())
+    report = evaluate(args.kb, args.queries, quantized=not args.fp32)
     if args.json:
         print(json.dumps(report))
     else:

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from actions.faq.adapter import apply_adapter, fit_adapter
+from actions.faq.classifier import Classifier, fit_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -17,16 +17,15 @@ DecisionKind = Literal["answer", "suggest", "none"]
 
 # Requirements, not fitted values: the share of answers that must be right when the KB's own
 # texts are asked back (questions outside the KB included); the share of questions the KB
-# ranks right that must not be turned away as "none" (a wrong "none" costs a customer their
-# answer, a wrong suggestion only a glance at three buttons); the grids searched.
+# ranks right that may be turned away as "none" to catch questions outside it (a wrong "none"
+# costs a customer their answer, a wrong suggestion only a glance at three buttons); the grids.
 ANSWER_PRECISION_TARGET = 0.98
-IN_SCOPE_RETENTION = 0.99
+IN_SCOPE_RETENTION = 0.95
 TEMPERATURES = (0.005, 0.01, 0.02, 0.03, 0.05)
+CLASSIFIER_WEIGHTS = (0.0, 0.01, 0.03, 0.1, 0.3)
 MARGINS = tuple(np.round(np.arange(0.0, 0.301, 0.01), 2))
-# Cross-fitting folds, and how many texts suffice to compare settings (the final
-# thresholds use every text).
+# Cross-fitting: each of FOLDS classifiers learns from the other folds' texts.
 FOLDS = 2
-SELECTION_TEXTS = 2000
 CHUNK_ROWS = 512
 
 
@@ -35,8 +34,10 @@ class Thresholds:
     """Calibrated parameters of the decision, stored with the index."""
 
     temperature: float
+    classifier_weight: float  # of the log-probability in the score that ranks FAQs
     answer_score: float
     answer_margin: float
+    none_weight: float  # of the log-probability in the plausibility that "none" reads
     none_score: float
 
 
@@ -69,9 +70,11 @@ class FaqScorer:
         return pooled
 
 
-def decide_kind(top_score: float, runner_up_score: float, thresholds: Thresholds) -> DecisionKind:
-    """Return answer, suggest or none from the two best FAQ scores."""
-    if top_score < thresholds.none_score:
+def decide_kind(
+    top_score: float, runner_up_score: float, plausibility: float, thresholds: Thresholds
+) -> DecisionKind:
+    """Return answer, suggest or none from the two best FAQ scores and the best's plausibility."""
+    if plausibility < thresholds.none_score:
         return "none"
     if (
         top_score >= thresholds.answer_score
@@ -83,120 +86,171 @@ def decide_kind(top_score: float, runner_up_score: float, thresholds: Thresholds
 
 @dataclass(frozen=True)
 class Calibration:
-    """What a build learns from the knowledge base: the thresholds and the embedding map."""
+    """What a build learns from the knowledge base: the thresholds and the classifier."""
 
     thresholds: Thresholds
-    adapter: np.ndarray | None  # d x d map (see adapter.py), or None for the plain space
+    classifier: Classifier | None
 
 
 @dataclass
 class _Trials:
-    """Scores of the KB's texts asked back against the rest of the KB."""
+    """The KB's texts asked back as questions, with their scores for every FAQ."""
 
-    top: np.ndarray  # best FAQ score
-    runner_up: np.ndarray  # second best FAQ score
-    correct: np.ndarray  # best FAQ is the text's own FAQ
+    rows: np.ndarray  # the texts asked
+    knn: dict[float, np.ndarray]  # rows x FAQs pooled similarities, by temperature
+    log_probabilities: np.ndarray  # rows x FAQs, from the fold's classifier
+    truth: np.ndarray  # the FAQ each text belongs to
+
+    def scores(self, temperature: float, weight: float) -> np.ndarray:
+        """Return rows x FAQs scores as the engine computes them."""
+        return final_score(self.knn[temperature], self.log_probabilities, weight)
+
+    def plausibility(self, temperature: float, weight: float, none_weight: float) -> np.ndarray:
+        """Return the plausibility of each trial's best FAQ (ranked with `weight`)."""
+        best = self.scores(temperature, weight).argmax(axis=1, keepdims=True)
+        return np.take_along_axis(self.scores(temperature, none_weight), best, axis=1)[:, 0]
+
+    def best_two(self, temperature: float, weight: float) -> tuple[np.ndarray, ...]:
+        """Return the top score, the runner-up score, and whether the top FAQ is right."""
+        scores = self.scores(temperature, weight)
+        order = np.argsort(-scores, axis=1)[:, :2]
+        top = np.take_along_axis(scores, order[:, :1], axis=1)[:, 0]
+        runner_up = (
+            np.take_along_axis(scores, order[:, 1:2], axis=1)[:, 0]
+            if scores.shape[1] > 1
+            else np.full(len(top), -np.inf)
+        )
+        return top, runner_up, order[:, 0] == self.truth
+
+
+def final_score(
+    knn_scores: np.ndarray, log_probabilities: np.ndarray | None, weight: float
+) -> np.ndarray:
+    """Combine the pooled neighbours with the classifier's log-probabilities."""
+    if log_probabilities is None or not weight:  # 0 * -inf would be nan
+        return knn_scores
+    return knn_scores + weight * log_probabilities
 
 
 def calibrate(
-    embeddings: np.ndarray, row_faqs: Sequence[int] | np.ndarray, n_faqs: int, seed: int = 0
+    views: np.ndarray, row_faqs: Sequence[int] | np.ndarray, n_faqs: int, seed: int = 0
 ) -> Calibration:
-    """Choose the embedding space, pooling temperature and thresholds from the KB's texts.
+    """Train the classifier and choose the pooling, weights and thresholds on the KB's texts.
 
-    Each text is asked twice: against every other text (an in-scope question, leave one
-    out) and against the other FAQs only (an out-of-scope question, leave its FAQ out).
-    A learnt map is judged cross-fitted: each text is asked in a space learnt without it.
+    Each text is asked twice, scored by a classifier that never saw it (cross-fitted):
+    against every other text (an in-scope question), and against the other FAQs only (an
+    out-of-scope question; the classifier's probabilities are renormalized without its FAQ).
+    Neighbours search the whole KB but the text asked, as the bot does: pooled scores grow
+    with the number of paraphrases, so a smaller KB would misplace the thresholds.
     """
     faq_of_row = np.asarray(row_faqs)
     rng = np.random.default_rng(seed)
     fold_of_row = rng.integers(0, FOLDS, len(faq_of_row))
-    scorer = FaqScorer(faq_of_row, n_faqs)
-    spaces = {"plain": [embeddings] * FOLDS}
-    if all(len(np.unique(faq_of_row[fold_of_row != fold])) > 1 for fold in range(FOLDS)):
-        spaces["adapted"] = [
-            apply_adapter(embeddings, fit_adapter(embeddings[train], faq_of_row[train], seed))
-            for train in (fold_of_row != fold for fold in range(FOLDS))
-        ]
+    features = views.reshape(len(views), -1)
+    embeddings = np.ascontiguousarray(views[:, 0])
+    n_known = len(np.unique(faq_of_row))
     has_sibling = np.bincount(faq_of_row, minlength=n_faqs)[faq_of_row] > 1
-    sample = np.flatnonzero(has_sibling)
-    if len(sample) > SELECTION_TEXTS:
-        sample = np.sort(rng.choice(sample, SELECTION_TEXTS, replace=False))
+    parts = []
+    for fold in range(FOLDS):
+        train = fold_of_row != fold
+        classifier = None
+        if n_known > 2 and len(np.unique(faq_of_row[train])) > 1:
+            classifier = fit_classifier(features[train], faq_of_row[train], n_faqs, seed)
+        parts.append((np.flatnonzero(fold_of_row == fold), classifier))
+    args = (embeddings, features, faq_of_row, n_faqs)
+    with_sibling = [(rows[has_sibling[rows]], classifier) for rows, classifier in parts]
+    in_scope = _ask_back(*args, with_sibling, leave_faq_out=False)
+    out_of_scope = _ask_back(*args, parts, leave_faq_out=True)
+    weights = CLASSIFIER_WEIGHTS if n_known > 2 else (0.0,)
     accuracy = {
-        (space, temperature): _ask_back(
-            spaces[space], fold_of_row, faq_of_row, scorer, temperature, sample, False
-        ).correct.mean()
-        if len(sample)
+        (temperature, weight): float(
+            np.mean(in_scope.scores(temperature, weight).argmax(axis=1) == in_scope.truth)
+        )
+        if len(in_scope.rows)
         else 0.0
-        for space in spaces
         for temperature in TEMPERATURES
+        for weight in weights
     }
-    # Among ties prefer the plain space and the smallest temperature: the simplest model.
-    space, temperature = max(accuracy, key=lambda k: (accuracy[k], k[0] == "plain", -k[1]))
+    # Among ties prefer no classifier and the smallest temperature: the simplest model.
+    temperature, weight = max(accuracy, key=lambda k: (accuracy[k], -k[1], -k[0]))
     logger.info(
-        "leave-one-out accuracy by space and temperature: %s",
-        ", ".join(f"{s} {t}: {a:.3f}" for (s, t), a in accuracy.items()),
+        "cross-fitted accuracy by temperature and classifier weight: %s",
+        ", ".join(f"{t}/{w}: {a:.3f}" for (t, w), a in accuracy.items()),
     )
-    every_row = np.arange(len(faq_of_row))
-    args = (spaces[space], fold_of_row, faq_of_row, scorer, temperature, every_row)
-    in_scope = _ask_back(*args, leave_faq_out=False)
-    out_of_scope = _ask_back(*args, leave_faq_out=True)
-    answer_score, answer_margin = _answer_rule(in_scope, out_of_scope)
+    right = in_scope.best_two(temperature, weight)
+    wrong = out_of_scope.best_two(temperature, weight)
+    answer_score, answer_margin = _answer_rule(right, wrong)
+    none_weight, none_score = _none_rule(in_scope, out_of_scope, temperature, weight, weights)
     thresholds = Thresholds(
         temperature=float(temperature),
+        classifier_weight=float(weight),
         answer_score=answer_score,
         answer_margin=answer_margin,
-        none_score=_none_threshold(in_scope, out_of_scope),
+        none_weight=none_weight,
+        none_score=none_score,
     )
-    adapter = fit_adapter(embeddings, faq_of_row, seed) if space == "adapted" else None
+    classifier = fit_classifier(features, faq_of_row, n_faqs, seed) if weight else None
     logger.info(
-        "calibrated on %d texts: %s space, leave-one-out accuracy %.3f, %s",
+        "calibrated on %d texts: cross-fitted accuracy %.3f, %s",
         len(faq_of_row),
-        space,
-        accuracy[space, temperature],
+        accuracy[temperature, weight],
         thresholds,
     )
-    return Calibration(thresholds, adapter)
+    return Calibration(thresholds, classifier)
 
 
 def _ask_back(
-    spaces: list[np.ndarray],
-    fold_of_row: np.ndarray,
+    embeddings: np.ndarray,
+    features: np.ndarray,
     faq_of_row: np.ndarray,
-    scorer: FaqScorer,
-    temperature: float,
-    rows: np.ndarray,
+    n_faqs: int,
+    parts: list[tuple[np.ndarray, Classifier | None]],
     leave_faq_out: bool,
 ) -> _Trials:
-    """Ask each of `rows` against the rest, in the space learnt without its fold."""
-    top = np.empty(len(rows))
-    runner_up = np.empty(len(rows))
-    correct = np.zeros(len(rows), dtype=bool)
-    positions = np.arange(len(rows))
-    for fold, embeddings in enumerate(spaces):
-        in_fold = positions[fold_of_row[rows] == fold]
-        for start in range(0, len(in_fold), CHUNK_ROWS):
-            chunk = in_fold[start : start + CHUNK_ROWS]
-            asked = rows[chunk]
+    """Ask each part's rows against the rest of the KB (or the other FAQs), with its classifier."""
+    scorer = FaqScorer(faq_of_row, n_faqs)
+    rows, log_probabilities = [], []
+    knn: dict[float, list[np.ndarray]] = {t: [] for t in TEMPERATURES}
+    for asked_rows, classifier in parts:
+        for start in range(0, len(asked_rows), CHUNK_ROWS):
+            asked = asked_rows[start : start + CHUNK_ROWS]
             similarities = embeddings[asked] @ embeddings.T
             if leave_faq_out:
                 similarities[faq_of_row[asked][:, None] == faq_of_row[None, :]] = -np.inf
             else:
                 similarities[np.arange(len(asked)), asked] = -np.inf
-            scores = scorer.scores(similarities, temperature)
-            best_two = np.argsort(-scores, axis=1)[:, :2]
-            picked = np.arange(len(asked))
-            top[chunk] = scores[picked, best_two[:, 0]]
-            runner_up[chunk] = scores[picked, best_two[:, 1]] if scores.shape[1] > 1 else -np.inf
-            if not leave_faq_out:
-                correct[chunk] = best_two[:, 0] == faq_of_row[asked]
-    return _Trials(top=top, runner_up=runner_up, correct=correct)
+            for temperature in TEMPERATURES:
+                knn[temperature].append(scorer.scores(similarities, temperature))
+            chunk = (
+                classifier.log_probabilities(features[asked])
+                if classifier is not None
+                else np.zeros((len(asked), n_faqs))
+            )
+            if leave_faq_out:
+                chunk[np.arange(len(asked)), faq_of_row[asked]] = -np.inf
+                chunk -= np.logaddexp.reduce(chunk, axis=1, keepdims=True)
+            log_probabilities.append(chunk)
+            rows.append(asked)
+    asked_all = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+    return _Trials(
+        rows=asked_all,
+        knn={t: _stack(chunks, n_faqs) for t, chunks in knn.items()},
+        log_probabilities=_stack(log_probabilities, n_faqs),
+        truth=faq_of_row[asked_all],
+    )
 
 
-def _answer_rule(in_scope: _Trials, out_of_scope: _Trials) -> tuple[float, float]:
+def _stack(chunks: list[np.ndarray], n_faqs: int) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros((0, n_faqs))
+
+
+def _answer_rule(
+    right: tuple[np.ndarray, ...], wrong: tuple[np.ndarray, ...]
+) -> tuple[float, float]:
     """Return the score and margin that answer the most trials at the target precision."""
-    top = np.r_[in_scope.top, out_of_scope.top]
-    margin = top - np.r_[in_scope.runner_up, out_of_scope.runner_up]
-    correct = np.r_[in_scope.correct, out_of_scope.correct]
+    top = np.r_[right[0], wrong[0]]
+    margin = top - np.r_[right[1], wrong[1]]
+    correct = np.r_[right[2], np.zeros(len(wrong[0]), dtype=bool)]
     finite = np.isfinite(top)
     best: tuple[int, float, float] | None = None
     for min_margin in MARGINS:
@@ -217,13 +271,34 @@ def _answer_rule(in_scope: _Trials, out_of_scope: _Trials) -> tuple[float, float
     return best[1], best[2]
 
 
-def _none_threshold(in_scope: _Trials, out_of_scope: _Trials) -> float:
-    """Return the score that keeps IN_SCOPE_RETENTION of the rightly ranked in-scope trials."""
-    right = in_scope.top[in_scope.correct]
-    if len(right):
-        return float(np.quantile(right, 1 - IN_SCOPE_RETENTION))
-    # No paraphrases to learn from: turn away what is less like any FAQ than a typical
-    # other FAQ is.
-    logger.warning("no paraphrases to calibrate 'none' on; add some to the knowledge base")
-    finite = out_of_scope.top[np.isfinite(out_of_scope.top)]
-    return float(np.median(finite)) if len(finite) else 0.0
+def _none_rule(
+    in_scope: _Trials,
+    out_of_scope: _Trials,
+    temperature: float,
+    weight: float,
+    none_weights: Sequence[float],
+) -> tuple[float, float]:
+    """Return the plausibility weight and threshold that turn away the most out-of-scope trials.
+
+    Each threshold keeps IN_SCOPE_RETENTION of the rightly ranked in-scope trials.
+    """
+    right = in_scope.best_two(temperature, weight)[2]
+    best: tuple[float, float, float] | None = None
+    for none_weight in none_weights:
+        kept = in_scope.plausibility(temperature, weight, none_weight)[right]
+        if not len(kept):
+            break
+        # "lower": of fewer than 1 / (1 - IN_SCOPE_RETENTION) trials, none is turned away.
+        threshold = float(np.quantile(kept, 1 - IN_SCOPE_RETENTION, method="lower"))
+        turned_away = out_of_scope.plausibility(temperature, weight, none_weight) < threshold
+        recall = float(turned_away.mean()) if len(turned_away) else 0.0
+        if best is None or recall > best[0]:
+            best = (recall, float(none_weight), threshold)
+    if best is None:
+        # No paraphrases to learn from: turn away what is less like any FAQ than a typical
+        # other FAQ is.
+        logger.warning("no paraphrases to calibrate 'none' on; add some to the knowledge base")
+        top = out_of_scope.best_two(temperature, weight)[0]
+        finite = top[np.isfinite(top)]
+        return float(weight), float(np.median(finite)) if len(finite) else 0.0
+    return best[1], best[2]

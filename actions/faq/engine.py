@@ -10,8 +10,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind
-from actions.faq.encoder import Encoder, SentenceTransformerEncoder
+from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind, final_score
+from actions.faq.encoder import Encoder, OnnxEncoder
 from actions.faq.index import FaqIndex, FaqIndexError, IndexedText
 from actions.faq.knowledge_base import (
     CHANNELS,
@@ -30,7 +30,7 @@ MAX_HITS = 3
 
 @dataclass(frozen=True)
 class Hit:
-    """An FAQ and its pooled similarity to the question (about a cosine, may exceed 1)."""
+    """An FAQ and its score for the question: pooled similarity plus weighted log-probability."""
 
     faq: Faq
     score: float
@@ -71,12 +71,15 @@ class _Snapshot:
 
 
 class FaqEngine:
-    """Search the FAQ index and decide; the model and index load on first use."""
+    """Search the FAQ index and decide; the model and index load on first use.
+
+    The encoder defaults to the ONNX model exported into the index directory by the build.
+    """
 
     def __init__(self, index_dir: Path, faq_dir: Path, encoder: Encoder | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.faq_dir = Path(faq_dir)
-        self._encoder = encoder or SentenceTransformerEncoder()
+        self._encoder = encoder or OnnxEncoder(self.index_dir)
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
 
@@ -91,18 +94,27 @@ class FaqEngine:
         snapshot = self._current()
         if not text.strip():
             return Decision("none", [])
-        similarities = snapshot.index.similarities(self._encoder.encode([text]))
+        views = self._encoder.encode_views([text])
+        similarities = snapshot.index.similarities(views[:, 0])
         if channel is not None:
             similarities[:, ~snapshot.channel_rows[channel]] = -np.inf
         thresholds = snapshot.index.thresholds
-        scores = snapshot.scorer.scores(similarities, thresholds.temperature)[0]
+        classifier = snapshot.index.classifier
+        knn_scores = snapshot.scorer.scores(similarities, thresholds.temperature)[0]
+        log_probabilities = (
+            classifier.log_probabilities(views.reshape(1, -1))[0] if classifier else None
+        )
+        scores = final_score(knn_scores, log_probabilities, thresholds.classifier_weight)
+        plausibilities = final_score(knn_scores, log_probabilities, thresholds.none_weight)
         best = [int(n) for n in np.argsort(-scores)[: MAX_HITS + 1] if np.isfinite(scores[n])]
         if not best:
             return Decision("none", [])
         runner_up = scores[best[1]] if len(best) > 1 else -np.inf
-        kind = decide_kind(float(scores[best[0]]), float(runner_up), thresholds)
+        kind = decide_kind(
+            float(scores[best[0]]), float(runner_up), float(plausibilities[best[0]]), thresholds
+        )
         if kind == "suggest":
-            best = [n for n in best if scores[n] >= thresholds.none_score]
+            best = [n for n in best if plausibilities[n] >= thresholds.none_score]
         hits = [Hit(snapshot.faqs[n], float(scores[n])) for n in best[:MAX_HITS]]
         return Decision(kind, hits)
 

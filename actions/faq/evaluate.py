@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from actions.faq.encoder import Encoder
+from actions.faq.encoder import OnnxEncoder, export_encoder
 from actions.faq.engine import FaqEngine
 from actions.faq.index import build_index
 from actions.faq.knowledge_base import (
@@ -52,7 +52,7 @@ def knowledge_base_from_csv(path: Path) -> list[Faq]:
     return [faq for faq, _ in entries]
 
 
-def evaluate(kb_csv: Path, queries_csv: Path, encoder: Encoder) -> dict[str, Any]:
+def evaluate(kb_csv: Path, queries_csv: Path, quantized: bool = True) -> dict[str, Any]:
     """Build a temporary index from kb_csv and score every query, one at a time, as the bot."""
     faqs = knowledge_base_from_csv(kb_csv)
     queries = read_csv(queries_csv, ("text", "faq_id"))
@@ -63,7 +63,11 @@ def evaluate(kb_csv: Path, queries_csv: Path, encoder: Encoder) -> dict[str, Any
     with tempfile.TemporaryDirectory(prefix="faq-eval-") as workdir:
         faq_dir, index_dir = Path(workdir, "faq"), Path(workdir, "index")
         write_faqs(faqs, faq_dir / "kb.yml")
+        started = time.perf_counter()
+        export_encoder(index_dir, quantize=quantized)
+        encoder = OnnxEncoder(index_dir, quantized)
         index = build_index(faqs, encoder, show_progress=True)
+        build_seconds = time.perf_counter() - started
         index.save(index_dir)
         engine = FaqEngine(index_dir=index_dir, faq_dir=faq_dir, encoder=encoder)
         engine.load()
@@ -92,6 +96,8 @@ def evaluate(kb_csv: Path, queries_csv: Path, encoder: Encoder) -> dict[str, Any
         "decisions": {kind: Counter(kinds)[kind] for kind in ("answer", "suggest", "none")},
         "p50_ms": round(float(np.percentile(milliseconds, 50)), 2) if milliseconds else None,
         "p95_ms": round(float(np.percentile(milliseconds, 95)), 2) if milliseconds else None,
+        "build_s": round(build_seconds, 1),
+        "model": encoder.name,
         "thresholds": vars(index.thresholds),
     }
 

@@ -12,6 +12,7 @@ import faiss
 import numpy as np
 
 from actions.faq.calibration import Thresholds, calibrate
+from actions.faq.classifier import Classifier
 from actions.faq.encoder import Encoder
 from actions.faq.files import replace_file
 from actions.faq.knowledge_base import Faq, fingerprint
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.faiss"
 METADATA_FILE = "metadata.json"
-FORMAT_VERSION = 1
+CLASSIFIER_FILE = "classifier.npz"
+FORMAT_VERSION = 2
 
 
 class FaqIndexError(RuntimeError):
@@ -45,6 +47,7 @@ class FaqIndex:
         model_name: str,
         faq_sha256: str,
         thresholds: Thresholds,
+        classifier: Classifier | None = None,
     ) -> None:
         if vectors.ntotal != len(rows):
             raise FaqIndexError(f"index has {vectors.ntotal} vectors but {len(rows)} rows")
@@ -53,6 +56,7 @@ class FaqIndex:
         self.model_name = model_name
         self.faq_sha256 = faq_sha256
         self.thresholds = thresholds
+        self.classifier = classifier
 
     @classmethod
     def from_embeddings(
@@ -62,23 +66,12 @@ class FaqIndex:
         model_name: str,
         faq_sha256: str,
         thresholds: Thresholds,
-        adapter: np.ndarray | None = None,
+        classifier: Classifier | None = None,
     ) -> FaqIndex:
-        """Create an index over normalized embeddings, one per row, mapped by `adapter`."""
-        dimension = embeddings.shape[1]
-        vectors: faiss.Index = faiss.IndexFlatIP(dimension)
-        if adapter is not None:
-            # The map lives inside the faiss file, so added texts and queries go through it
-            # without the engine knowing it is there.
-            linear = faiss.LinearTransform(dimension, dimension, False)
-            faiss.copy_array_to_vector(
-                np.ascontiguousarray(adapter.T, dtype=np.float32).ravel(), linear.A
-            )
-            linear.is_trained = True
-            vectors = faiss.IndexPreTransform(faiss.NormalizationTransform(dimension, 2.0), vectors)
-            vectors.prepend_transform(linear)
+        """Create an index over normalized embeddings, one per row."""
+        vectors = faiss.IndexFlatIP(embeddings.shape[1])
         vectors.add(np.ascontiguousarray(embeddings, dtype=np.float32))
-        return cls(vectors, rows, model_name, faq_sha256, thresholds)
+        return cls(vectors, rows, model_name, faq_sha256, thresholds, classifier)
 
     @property
     def dimension(self) -> int:
@@ -99,10 +92,16 @@ class FaqIndex:
 
     def with_added(self, embedding: np.ndarray, row: IndexedText, faq_sha256: str) -> FaqIndex:
         """Return a copy with one more vector, so searches on this one never see a change."""
-        # faiss cannot clone a normalization transform; a serialized copy is exact.
-        vectors = faiss.deserialize_index(faiss.serialize_index(self.vectors))
+        vectors = faiss.clone_index(self.vectors)
         vectors.add(np.ascontiguousarray(embedding.reshape(1, -1), dtype=np.float32))
-        return FaqIndex(vectors, [*self.rows, row], self.model_name, faq_sha256, self.thresholds)
+        return FaqIndex(
+            vectors,
+            [*self.rows, row],
+            self.model_name,
+            faq_sha256,
+            self.thresholds,
+            self.classifier,
+        )
 
     def save(self, index_dir: Path) -> None:
         """Write the faiss index and its metadata, each replaced atomically."""
@@ -115,10 +114,12 @@ class FaqIndex:
             "count": len(self.rows),
             "faq_sha256": self.faq_sha256,
             "thresholds": asdict(self.thresholds),
-            "adapter": isinstance(self.vectors, faiss.IndexPreTransform),
+            "classifier": self.classifier is not None,
             "rows": [asdict(row) for row in self.rows],
         }
         replace_file(index_dir / INDEX_FILE, faiss.serialize_index(self.vectors).tobytes())
+        if self.classifier is not None:
+            self.classifier.save(index_dir / CLASSIFIER_FILE)
         text = json.dumps(metadata, ensure_ascii=False, indent=1)
         replace_file(index_dir / METADATA_FILE, text.encode("utf-8"))
 
@@ -154,24 +155,28 @@ class FaqIndex:
                 f"{metadata['count']}x{metadata['dimension']}): rebuild it"
             )
         rows = [IndexedText(**row) for row in metadata["rows"]]
-        return cls(vectors, rows, model_name, faq_sha256, Thresholds(**metadata["thresholds"]))
+        classifier = (
+            Classifier.load(index_dir / CLASSIFIER_FILE) if metadata["classifier"] else None
+        )
+        thresholds = Thresholds(**metadata["thresholds"])
+        return cls(vectors, rows, model_name, faq_sha256, thresholds, classifier)
 
 
 def build_index(faqs: list[Faq], encoder: Encoder, show_progress: bool = False) -> FaqIndex:
     """Embed every question and paraphrase and calibrate the decision on them."""
     rows = [IndexedText(faq.id, text) for faq in faqs for text in faq.texts]
     logger.info("embedding %d texts of %d FAQs with %s", len(rows), len(faqs), encoder.name)
-    embeddings = encoder.encode([row.text for row in rows], show_progress=show_progress)
+    views = encoder.encode_views([row.text for row in rows], show_progress=show_progress)
     faq_numbers = {faq.id: number for number, faq in enumerate(faqs)}
-    logger.info("calibrating the decision thresholds")
-    calibration = calibrate(embeddings, [faq_numbers[row.faq_id] for row in rows], len(faqs))
+    logger.info("training the classifier and calibrating the decision thresholds")
+    calibration = calibrate(views, [faq_numbers[row.faq_id] for row in rows], len(faqs))
     return FaqIndex.from_embeddings(
-        embeddings,
+        views[:, 0],
         rows,
         encoder.name,
         fingerprint(faqs),
         calibration.thresholds,
-        calibration.adapter,
+        calibration.classifier,
     )
 
 

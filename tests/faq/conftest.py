@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.faq.encoder import SentenceTransformerEncoder
+from actions.faq.encoder import OnnxEncoder, export_encoder
 from actions.faq.engine import FaqEngine
 from actions.faq.index import build_index
 from actions.faq.knowledge_base import load_knowledge_base
@@ -27,17 +27,18 @@ def fixture_kb() -> Path:
 
 
 @pytest.fixture(scope="session")
-def encoder() -> SentenceTransformerEncoder:
-    """Return the real all-MiniLM-L6-v2 encoder, shared by every test."""
-    return SentenceTransformerEncoder()
+def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Export the encoder and build the fixture KB's index once per test session, as the CLI."""
+    index_dir = tmp_path_factory.mktemp("faq-index")
+    export_encoder(index_dir)
+    build_index(load_knowledge_base(FIXTURE_KB), OnnxEncoder(index_dir)).save(index_dir)
+    return index_dir
 
 
 @pytest.fixture(scope="session")
-def built_index_dir(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
-    """Build the fixture KB's index once per test session."""
-    index_dir = tmp_path_factory.mktemp("faq-index")
-    build_index(load_knowledge_base(FIXTURE_KB), encoder).save(index_dir)
-    return index_dir
+def encoder(built_index_dir: Path) -> OnnxEncoder:
+    """Return the encoder the bot uses (ONNX, int8), shared by every test."""
+    return OnnxEncoder(built_index_dir)
 
 
 @pytest.fixture(scope="session")

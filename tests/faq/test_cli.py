@@ -63,10 +63,11 @@ def test_eval_scores_labelled_queries(tmp_path: Path) -> None:
         "faq_id,question\n"
         "wifi,Is there wifi on board?\nwifi,how do I get online on the ship\n"
         "wifi,internet access on the boat\n"
+        "wifi,can I connect to wireless internet on the cruise\n"
         "dinner,What time is dinner?\ndinner,when is the evening meal served\n"
-        "dinner,dinner hours\n"
+        "dinner,dinner hours\ndinner,when do we eat in the evening\n"
         "gym,When is the gym open?\ngym,fitness centre opening hours\n"
-        "gym,what time does the gym open\n",
+        "gym,what time does the gym open\ngym,gym hours\n",
         encoding="utf-8",
     )
     queries = tmp_path / "queries.csv"

@@ -52,12 +52,20 @@ def test_empty_question_gets_none(engine: FaqEngine) -> None:
 
 
 def test_two_equally_good_faqs_are_suggested_not_answered() -> None:
-    thresholds = Thresholds(temperature=0.02, answer_score=0.7, answer_margin=0.1, none_score=0.4)
+    thresholds = Thresholds(
+        temperature=0.02,
+        classifier_weight=0.0,
+        answer_score=0.7,
+        answer_margin=0.1,
+        none_weight=0.0,
+        none_score=0.4,
+    )
 
-    assert decide_kind(0.9, 0.5, thresholds) == "answer"
-    assert decide_kind(0.9, 0.85, thresholds) == "suggest"
-    assert decide_kind(0.6, 0.1, thresholds) == "suggest"
-    assert decide_kind(0.3, 0.1, thresholds) == "none"
+    assert decide_kind(0.9, 0.5, 0.9, thresholds) == "answer"
+    assert decide_kind(0.9, 0.85, 0.9, thresholds) == "suggest"
+    assert decide_kind(0.6, 0.1, 0.6, thresholds) == "suggest"
+    assert decide_kind(0.3, 0.1, 0.3, thresholds) == "none"
+    assert decide_kind(0.9, 0.1, 0.3, thresholds) == "none"
 
 
 def test_kiosk_only_faq_is_never_found_on_web(engine: FaqEngine) -> None:
@@ -122,16 +130,17 @@ def test_paraphrase_of_another_faq_is_refused(kb_copy: tuple[Path, Path], encode
 def test_model_loads_once_for_many_engines_and_threads(
     monkeypatch: pytest.MonkeyPatch, built_index_dir: Path, fixture_kb: Path
 ) -> None:
-    from sentence_transformers import SentenceTransformer
+    import onnxruntime
 
     loads = []
+    open_session = onnxruntime.InferenceSession
 
-    def counting_load(*args, **kwargs):
+    def counting_session(*args, **kwargs):
         loads.append(args)
-        return SentenceTransformer(*args, **kwargs)
+        return open_session(*args, **kwargs)
 
-    monkeypatch.setattr(encoder_module, "_models", {})
-    monkeypatch.setattr("sentence_transformers.SentenceTransformer", counting_load)
+    monkeypatch.setattr(encoder_module, "_sessions", {})
+    monkeypatch.setattr("onnxruntime.InferenceSession", counting_session)
     engines = [
         FaqEngine(index_dir=built_index_dir, faq_dir=fixture_kb),
         FaqEngine(index_dir=built_index_dir, faq_dir=fixture_kb),

@@ -24,24 +24,30 @@ QUERIES = [
 pytestmark = pytest.mark.slow  # loads the embedding model
 
 
+THRESHOLDS = Thresholds(
+    temperature=0.02,
+    classifier_weight=0.1,
+    answer_score=0.9,
+    answer_margin=0.1,
+    none_weight=0.1,
+    none_score=0.5,
+)
+
+
 def normalized(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
-@pytest.mark.parametrize("with_adapter", [False, True], ids=["plain", "adapted"])
-def test_faiss_hits_match_numpy_brute_force(with_adapter: bool, tmp_path: Path) -> None:
+def test_faiss_hits_match_numpy_brute_force(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     vectors = normalized(rng.normal(size=(300, 32)))
-    adapter = rng.normal(size=(32, 32)).astype(np.float32) if with_adapter else None
     rows = [IndexedText(f"faq{i % 10}", f"text {i}") for i in range(300)]
-    thresholds = Thresholds(temperature=0.02, answer_score=0.9, answer_margin=0.1, none_score=0.5)
-    index = FaqIndex.from_embeddings(vectors, rows, "test-model", "sha", thresholds, adapter)
+    index = FaqIndex.from_embeddings(vectors, rows, "test-model", "sha", THRESHOLDS)
     index.save(tmp_path)
     reloaded = FaqIndex.load(tmp_path, "test-model", "sha")
     queries = normalized(vectors[:5] + rng.normal(scale=0.3, size=(5, 32)))
 
-    space = (lambda x: normalized(x @ adapter)) if with_adapter else (lambda x: x)
-    brute_force = space(queries) @ space(vectors).T
+    brute_force = queries @ vectors.T
     for searched in (index, reloaded):
         similarities = searched.similarities(queries)
         np.testing.assert_allclose(similarities, brute_force, atol=1e-5)
@@ -50,13 +56,11 @@ def test_faiss_hits_match_numpy_brute_force(with_adapter: bool, tmp_path: Path) 
         )
 
 
-def test_added_vector_is_searched_in_the_same_space(tmp_path: Path) -> None:
+def test_added_vector_is_searched_and_the_original_is_untouched() -> None:
     rng = np.random.default_rng(3)
     vectors = normalized(rng.normal(size=(50, 16)))
-    adapter = rng.normal(size=(16, 16)).astype(np.float32)
-    thresholds = Thresholds(temperature=0.02, answer_score=0.9, answer_margin=0.1, none_score=0.5)
     rows = [IndexedText("faq", f"text {i}") for i in range(50)]
-    index = FaqIndex.from_embeddings(vectors, rows, "m", "sha", thresholds, adapter)
+    index = FaqIndex.from_embeddings(vectors, rows, "m", "sha", THRESHOLDS)
     new_vector = normalized(rng.normal(size=(1, 16)))
 
     grown = index.with_added(new_vector[0], IndexedText("faq", "new"), "sha2")
@@ -71,19 +75,23 @@ def test_engine_ranks_faqs_like_numpy_brute_force(engine: FaqEngine, encoder) ->
     texts = [(faq, text) for faq in faqs for text in faq.texts]
     embeddings = encoder.encode([text for _, text in texts])
     index = FaqIndex.load(engine.index_dir, encoder.name, fingerprint(faqs))
-    metadata = json.loads((engine.index_dir / METADATA_FILE).read_text())
-    # Brute force here is in the plain space: the fixture KB is too small for a learnt map.
-    assert metadata["adapter"] is False
-    t = index.thresholds.temperature
+    t, weight = index.thresholds.temperature, index.thresholds.classifier_weight
     for query in QUERIES:
-        similarities = embeddings @ encoder.encode([query])[0]
+        views = encoder.encode_views([query])
+        similarities = embeddings @ views[0, 0]
+        log_probabilities = (
+            index.classifier.log_probabilities(views.reshape(1, -1))[0]
+            if index.classifier
+            else np.zeros(len(faqs))
+        )
         expected = {}
         for faq in faqs:
             own = np.array(
                 [s for (owner, _), s in zip(texts, similarities, strict=True) if owner is faq]
             )
             peak = own.max()
-            expected[faq.id] = peak + t * np.log(np.exp((own - peak) / t).sum())
+            pooled = peak + t * np.log(np.exp((own - peak) / t).sum())
+            expected[faq.id] = pooled + weight * log_probabilities[faqs.index(faq)]
         expected_top = sorted(expected, key=expected.get, reverse=True)[:3]
 
         decision = engine.decide(query)
@@ -112,12 +120,14 @@ def test_index_round_trips_through_disk(built_index_dir: Path, fixture_kb: Path,
     metadata = json.loads((built_index_dir / METADATA_FILE).read_text())
     assert metadata["count"] == len(index.rows) == sum(len(faq.texts) for faq in faqs)
     assert metadata["dimension"] == 384
-    assert metadata["model_name"] == "all-MiniLM-L6-v2"
+    assert metadata["model_name"] == "all-MiniLM-L6-v2 onnx int8"
     assert metadata["rows"][0] == {"faq_id": faqs[0].id, "text": faqs[0].question}
     assert set(metadata["thresholds"]) == {
         "temperature",
+        "classifier_weight",
         "answer_score",
         "answer_margin",
+        "none_weight",
         "none_score",
     }
     assert not list(built_index_dir.glob("*.pkl"))
