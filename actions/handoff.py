@@ -80,6 +80,16 @@ def hand_off(
     return events
 
 
+def bot_in_charge() -> list[EventType]:
+    """Return the slot events that end a handoff: the bot answers again."""
+    return [
+        SlotSet("handoff_active", False),
+        SlotSet("handoff_id", None),
+        SlotSet("taking_message", False),
+        SlotSet("message_left", None),
+    ]
+
+
 def contact_of(tracker: Tracker) -> str | None:
     """Return the email address or phone number the customer gave, if any."""
     return tracker.get_slot("customer_email") or tracker.get_slot("customer_phone")
@@ -107,12 +117,7 @@ def take_message(
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return [SlotSet("message_left", text)]
     dispatcher.utter_message(response="utter_message_left", contact=contact)
-    return [
-        SlotSet("handoff_active", False),
-        SlotSet("handoff_id", None),
-        SlotSet("taking_message", False),
-        SlotSet("message_left", None),
-    ]
+    return bot_in_charge()
 
 
 def forward(
@@ -194,12 +199,7 @@ class ActionHandoffResolved(Action):
                 for stars in range(5, 0, -1)
             ],
         )
-        return [
-            SlotSet("handoff_active", False),
-            SlotSet("handoff_id", None),
-            SlotSet("taking_message", False),
-            SlotSet("rating_for", tracker.get_slot("handoff_id")),
-        ]
+        return [*bot_in_charge(), SlotSet("rating_for", tracker.get_slot("handoff_id"))]
 
 
 class ActionStoreRating(UsesHandoffClient, Action):
@@ -246,9 +246,4 @@ class ActionEndSession(UsesHandoffClient, Action):
                 self.client.abandon(handoff_id)
             except HandoffUnavailable:
                 logger.exception("Abandoning handoff %s failed", handoff_id)
-        return [
-            SlotSet("handoff_active", False),
-            SlotSet("handoff_id", None),
-            SlotSet("taking_message", False),
-            SlotSet("message_left", None),
-        ]
+        return bot_in_charge()
