@@ -459,6 +459,7 @@ function textForm(formId, textareaId, path) {
 }
 
 textForm("reply-form", "reply-text", "messages");
+textForm("note-form", "note-text", "notes");
 
 // --- Typing ------------------------------------------------------------------------------------
 
@@ -479,7 +480,6 @@ function showTyping({ conversation, agent, at }) {
   clearTimeout(state.typingTimer);
   state.typingTimer = setTimeout(() => (hint.hidden = true), TYPING_SHOWN_MS);
 }
-textForm("note-form", "note-text", "notes");
 
 // Ages in the queue move on even when nothing happens.
 setInterval(() => state.token && renderQueue(), 30000);
