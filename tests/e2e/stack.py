@@ -107,6 +107,7 @@ def stack_env(workdir: Path) -> dict[str, str]:
         "RASA_PORT": str(rasa),
         "ACTION_SERVER_PORT": str(actions),
         "HANDOFF_PORT": str(handoff),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{actions}/webhook",
         "RASA_URL": f"http://127.0.0.1:{rasa}",
         "HANDOFF_URL": f"http://127.0.0.1:{handoff}",
         "PUBLIC_RASA_URL": f"http://127.0.0.1:{rasa}",

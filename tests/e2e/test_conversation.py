@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from handoff_server.settings import WEEKDAYS
-from tests.e2e.stack import Stack, faq, running_stack
+from tests.e2e.stack import Stack, faq, free_port, running_stack
 from tests.e2e.widget_socket import WidgetSocket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -254,3 +254,73 @@ def test_the_rest_channel_answers_too(stack: Stack):
     )
     response.raise_for_status()
     assert response.json()[0]["text"] == wifi.answer.strip()
+
+
+@pytest.fixture
+def without_actions(tmp_path: Path) -> Iterator[Stack]:
+    """A stack of its own whose Rasa finds no action server where it looks for one."""
+    with running_stack(
+        tmp_path, ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}/webhook"
+    ) as stack:
+        yield stack
+
+
+def test_with_the_action_server_down_the_customer_is_told_and_reaches_a_person(
+    without_actions: Stack,
+):
+    stack = without_actions
+    token = stack.log_in("alice", stack.create_agent("alice"))
+    widget = WidgetClient(stack.rasa_url)
+    try:
+        question = faq("wifi_access").paraphrases[0]
+        widget.say(question)
+        assert "something went wrong on my side" in widget.next_reply()["text"]
+
+        # The team has it, with what the customer asked and why it came to them.
+        (queued,) = wait_for(
+            lambda: [
+                item
+                for item in agent_api(stack, token, "GET", "/api/conversations?state=queued")[
+                    "conversations"
+                ]
+                if item["conversation_id"] == widget.session_id
+            ],
+            "the conversation to appear in the queue",
+        )
+        assert queued["reason"] == "bot_failure"
+        detail = agent_api(stack, token, "GET", f"/api/conversations/{queued['id']}")
+        assert question in [turn["text"] for turn in detail["transcript"]]
+
+        # The agent's words reach the customer, and the customer's reach the agent.
+        agent_api(stack, token, "POST", f"/api/conversations/{queued['id']}/claim")
+        agent_api(
+            stack,
+            token,
+            "POST",
+            f"/api/conversations/{queued['id']}/messages",
+            json={"text": "Hi, I'm Alice. The Wi-Fi is free in every cabin."},
+        )
+        widget.reply_containing("The Wi-Fi is free in every cabin.")
+        widget.drain(1)
+        widget.say("What is the password?")
+        wait_for(
+            lambda: any(
+                turn["role"] == "customer" and turn["text"] == "What is the password?"
+                for turn in agent_api(stack, token, "GET", f"/api/conversations/{queued['id']}")[
+                    "transcript"
+                ]
+            ),
+            "the customer's message to reach the agent",
+        )
+        assert widget.drain(QUIET_PERIOD_S) == []
+    finally:
+        widget.close()
+
+    # A REST customer hears it in the response to the message itself.
+    response = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        json={"sender": uuid.uuid4().hex, "message": question},
+        timeout=REPLY_TIMEOUT_S,
+    )
+    response.raise_for_status()
+    assert "something went wrong on my side" in response.json()[0]["text"]

@@ -1,4 +1,9 @@
-"""Rasa's socket.io channel with the two bugs of Rasa 3.6 under python-socketio 5.x fixed.
+"""The project's channels: Rasa's socket.io and REST, guarded against a dead action server.
+
+Every message goes through `bot.failsafe.guarded`, so a turn the action server could
+not serve still tells the customer and reaches a person.
+
+The socket.io channel has the two bugs of Rasa 3.6 under python-socketio 5.x fixed:
 
 - `session_request` did not await `enter_room`, so with `session_persistence: true`
   the socket never joined its session's room and every bot message went nowhere.
@@ -17,8 +22,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+
+from bot.failsafe import guarded
+from bot.settings import BotSettings
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +55,7 @@ class FixedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Build Rasa's blueprint, then replace the two handlers that carry the bugs."""
+        on_new_message = guarded(on_new_message, BotSettings.from_env())
         socketio_blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
@@ -93,6 +103,14 @@ class FixedSocketIOInput(SocketIOInput):
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         socketio_blueprint.listener("after_server_start")(freeze_loaded_objects)
         return socketio_blueprint
+
+
+class GuardedRestInput(RestInput):
+    """Rasa's REST channel (`/webhooks/rest/webhook`), guarded against a dead action server."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Build Rasa's REST blueprint around the guarded message handler."""
+        return super().blueprint(guarded(on_new_message, BotSettings.from_env()))
 
 
 async def freeze_loaded_objects(*_: Any) -> None:

@@ -1,0 +1,160 @@
+"""Never leave a customer in silence because the action server is down.
+
+Rasa 3.6 logs a custom action it cannot reach and carries on without the action's
+events, so the turn ends without a word. Both channels pass every message through
+`guarded`: after a turn that said nothing, if the action server fails its health
+check, the customer is told, and the conversation goes to a person through the
+handoff server with a minimal context packet; when a person has it already, the
+message goes straight to them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Sanic
+
+from bot.settings import BotSettings
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+# Turns that say nothing on purpose: the kiosk wiping itself for the next guest.
+QUIET_INTENTS = {"session_end"}
+SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "locale")
+
+
+def guarded(on_new_message: Handler, settings: BotSettings) -> Handler:
+    """Wrap a channel's message handler so that a dead action server never means silence."""
+
+    async def handle(message: UserMessage) -> None:
+        await on_new_message(message)
+        await rescue_if_silent(Sanic.get_app().ctx.agent, message, settings)
+
+    return handle
+
+
+async def rescue_if_silent(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
+    """After a turn without a reply, hand off (or forward) if the action server is down."""
+    tracker = await agent.tracker_store.retrieve(message.sender_id)
+    if tracker is None or not went_unanswered(tracker, message.message_id):
+        return
+    timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
+    headers = {"Authorization": f"Bearer {settings.handoff_service_token}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
+        if agent.action_endpoint is None or await is_up(http, agent.action_endpoint.url):
+            return
+        logger.error(
+            "The action server at %s is down: rescuing the turn of %s through the handoff server.",
+            agent.action_endpoint.url,
+            message.sender_id,
+        )
+        async with agent.lock_store.lock(message.sender_id):
+            tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
+            response, events = await rescue(http, tracker, message, settings)
+            if response is not None:
+                said = await agent.nlg.generate(response, tracker, message.output_channel.name())
+                events.insert(0, BotUttered((said or {}).get("text"), {"utter_action": response}))
+            tracker.update_with_events(events, agent.domain)
+            await agent.tracker_store.save(tracker)
+        await agent.processor.execute_side_effects(events, tracker, message.output_channel)
+
+
+def went_unanswered(tracker: DialogueStateTracker, message_id: str | None) -> bool:
+    """Tell whether the bot said nothing after the customer's message `message_id`."""
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered):
+            return False
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            return event.intent_name not in QUIET_INTENTS
+    return False
+
+
+async def is_up(http: aiohttp.ClientSession, webhook_url: str) -> bool:
+    """Ask the action server's health route whether it is there."""
+    try:
+        async with http.get(urljoin(webhook_url, "/health")) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+async def rescue(
+    http: aiohttp.ClientSession,
+    tracker: DialogueStateTracker,
+    message: UserMessage,
+    settings: BotSettings,
+) -> tuple[str | None, list[Event]]:
+    """Pass the turn to a person; return the response to send, if any, and the slot events."""
+    handoff_id = tracker.get_slot("handoff_id")
+    try:
+        if tracker.get_slot("handoff_active") and handoff_id is not None:
+            await post(
+                http,
+                f"{settings.handoff_url}/api/conversations/{int(handoff_id)}/customer-messages",
+                {"text": message.text, "idempotency_key": message.message_id},
+            )
+            return None, []
+        handoff = await post(http, f"{settings.handoff_url}/api/handoffs", context_packet(tracker))
+    except (aiohttp.ClientError, TimeoutError):
+        logger.exception(
+            "The handoff server failed too; %s was told to try later.", tracker.sender_id
+        )
+        return "utter_handoff_unavailable", []
+    on_duty = handoff.get("agents_online", 0) > 0
+    return "utter_bot_failure_handoff" if on_duty else "utter_bot_failure_leave_message", [
+        SlotSet("handoff_active", True),
+        SlotSet("handoff_id", handoff["id"]),
+        SlotSet("handoff_reason", None),
+        SlotSet("handoff_offered", False),
+    ]
+
+
+async def post(http: aiohttp.ClientSession, url: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST JSON to the handoff server; raise aiohttp.ClientError on any failure."""
+    async with http.post(url, json=payload, raise_for_status=True) as response:
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+def context_packet(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """Return what the Rasa process knows without the action server: who, where, what was said."""
+    session: dict[str, Any] = {"channel": "web"}
+    transcript: list[dict[str, Any]] = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered) and not (event.intent_name or "").startswith("EXTERNAL_"):
+            metadata = event.metadata or {}
+            session.update({key: metadata[key] for key in SESSION_KEYS if metadata.get(key)})
+            transcript.append(
+                {
+                    "role": "customer",
+                    "text": event.text or "",
+                    "timestamp": event.timestamp,
+                    "intent": event.intent_name,
+                    "confidence": event.intent.get("confidence"),
+                }
+            )
+        elif isinstance(event, BotUttered) and event.text:
+            transcript.append({"role": "bot", "text": event.text, "timestamp": event.timestamp})
+    last = transcript[-1]["text"] if transcript else ""
+    return {
+        "conversation_id": tracker.sender_id,
+        **session,
+        "customer": {
+            "name": tracker.get_slot("customer_name"),
+            "email": tracker.get_slot("customer_email"),
+            "phone": tracker.get_slot("customer_phone"),
+        },
+        "reason": "bot_failure",
+        "summary": f'The assistant failed (its action server is down); last: "{last[:117]}"',
+        "transcript": transcript,
+    }
