@@ -2,7 +2,7 @@
 
 Rasa 3.6 logs a custom action it cannot reach and carries on without the action's
 events, so the turn ends without a word. Both channels pass every message through
-`guarded`: after a turn that said nothing, if the action server fails its health
+`guarded`: after a turn that sent nothing back, if the action server fails its health
 check, the customer is told, and the conversation goes to a person through the
 handoff server with a minimal context packet; when a person has it already, the
 message goes straight to them.
@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
@@ -33,33 +33,54 @@ QUIET_INTENTS = {"session_end"}
 SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "locale")
 
 
+class WatchedOutput(OutputChannel):
+    """An output channel that passes everything on and remembers whether anything went out."""
+
+    def __init__(self, channel: OutputChannel) -> None:
+        self.channel = channel
+        self.used = False
+
+    def name(self) -> str:  # type: ignore[override]
+        return self.channel.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.used = True
+        await self.channel.send_response(recipient_id, message)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.channel, attribute)
+
+
 def guarded(on_new_message: Handler, settings: BotSettings) -> Handler:
     """Wrap a channel's message handler so that a dead action server never means silence."""
 
     async def handle(message: UserMessage) -> None:
+        channel = message.output_channel
+        message.output_channel = watched = WatchedOutput(channel)
         await on_new_message(message)
-        await rescue_if_silent(Sanic.get_app().ctx.agent, message, settings)
+        if not watched.used:
+            message.output_channel = channel
+            await rescue_if_down(Sanic.get_app().ctx.agent, message, settings)
 
     return handle
 
 
-async def rescue_if_silent(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
+async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
     """After a turn without a reply, hand off (or forward) if the action server is down."""
-    tracker = await agent.tracker_store.retrieve(message.sender_id)
-    if tracker is None or not went_unanswered(tracker, message.message_id):
-        return
     timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
     headers = {"Authorization": f"Bearer {settings.handoff_service_token}"}
     async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
         if agent.action_endpoint is None or await is_up(http, agent.action_endpoint.url):
             return
-        logger.error(
-            "The action server at %s is down: rescuing the turn of %s through the handoff server.",
-            agent.action_endpoint.url,
-            message.sender_id,
-        )
         async with agent.lock_store.lock(message.sender_id):
             tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
+            if not went_unanswered(tracker, message.message_id):
+                return
+            logger.error(
+                "The action server at %s is down: %s goes to the handoff server.",
+                agent.action_endpoint.url,
+                message.sender_id,
+            )
             response, events = await rescue(http, tracker, message, settings)
             if response is not None:
                 said = await agent.nlg.generate(response, tracker, message.output_channel.name())

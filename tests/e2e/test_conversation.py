@@ -92,6 +92,21 @@ def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_until_queued(stack: Stack, token: str, session_id: str) -> dict[str, Any]:
+    """Wait for the customer's conversation to show in the agents' queue; return it."""
+    (queued,) = wait_for(
+        lambda: [
+            item
+            for item in agent_api(stack, token, "GET", "/api/conversations?state=queued")[
+                "conversations"
+            ]
+            if item["conversation_id"] == session_id
+        ],
+        "the conversation to appear in the queue",
+    )
+    return queued
+
+
 @pytest.fixture
 def after_hours(tmp_path: Path) -> Iterator[Stack]:
     """A stack of its own whose business hours exclude this moment: nobody is on duty."""
@@ -188,16 +203,7 @@ def test_faq_answer_handoff_agent_and_back(stack: Stack, agent_token: str, widge
     # Asking for a person queues the conversation with its transcript.
     widget.say("I want to talk to a real person please")
     assert "queue" in widget.next_reply()["text"]
-    queued = wait_for(
-        lambda: [
-            item
-            for item in agent_api(stack, agent_token, "GET", "/api/conversations?state=queued")[
-                "conversations"
-            ]
-            if item["conversation_id"] == widget.session_id
-        ],
-        "the conversation to appear in the queue",
-    )[0]
+    queued = wait_until_queued(stack, agent_token, widget.session_id)
     assert queued["reason"] == "customer_request"
     detail = agent_api(stack, agent_token, "GET", f"/api/conversations/{queued['id']}")
     texts = [turn["text"] for turn in detail["transcript"]]
@@ -277,16 +283,7 @@ def test_with_the_action_server_down_the_customer_is_told_and_reaches_a_person(
         assert "something went wrong on my side" in widget.next_reply()["text"]
 
         # The team has it, with what the customer asked and why it came to them.
-        (queued,) = wait_for(
-            lambda: [
-                item
-                for item in agent_api(stack, token, "GET", "/api/conversations?state=queued")[
-                    "conversations"
-                ]
-                if item["conversation_id"] == widget.session_id
-            ],
-            "the conversation to appear in the queue",
-        )
+        queued = wait_until_queued(stack, token, widget.session_id)
         assert queued["reason"] == "bot_failure"
         detail = agent_api(stack, token, "GET", f"/api/conversations/{queued['id']}")
         assert question in [turn["text"] for turn in detail["transcript"]]
