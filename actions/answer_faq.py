@@ -20,6 +20,7 @@ from actions.escalation import (
     should_offer_after_miss,
 )
 from actions.faq.engine import Decision, FaqEngine, get_engine
+from actions.faq_sync import start_paraphrase_sync
 from actions.handoff import UsesHandoffClient, hand_off
 from actions.handoff_client import HandoffClient
 
@@ -40,7 +41,12 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
 
     @property
     def engine(self) -> FaqEngine:
-        return self._engine or get_engine()
+        if self._engine is not None:
+            return self._engine
+        # The shared engine learns what supervisors teach, from this first question on,
+        # without a rebuild or a restart.
+        start_paraphrase_sync()
+        return get_engine()
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -18,25 +18,32 @@ class HandoffConflict(HandoffUnavailable):
 
 
 class HandoffClient:
-    """Send context packets and customer messages to the handoff server."""
+    """Send context packets and customer messages to the handoff server; read what was taught."""
 
     def __init__(self, settings: ActionSettings | None = None) -> None:
         self.settings = settings or ActionSettings.from_env()
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.settings.handoff_service_token}"
 
-    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.settings.handoff_url}{path}"
         try:
-            response = self.session.post(url, json=payload, timeout=self.settings.request_timeout_s)
+            response = self.session.request(
+                method, url, timeout=self.settings.request_timeout_s, **kwargs
+            )
         except requests.RequestException as error:
-            raise HandoffUnavailable(f"POST {url} failed: {error}") from error
+            raise HandoffUnavailable(f"{method} {url} failed: {error}") from error
         if response.status_code == 409:
-            raise HandoffConflict(f"POST {url} answered 409: {response.text}")
+            raise HandoffConflict(f"{method} {url} answered 409: {response.text}")
         if response.status_code >= 400:
-            raise HandoffUnavailable(f"POST {url} answered {response.status_code}: {response.text}")
+            raise HandoffUnavailable(
+                f"{method} {url} answered {response.status_code}: {response.text}"
+            )
         result: dict[str, Any] = response.json()
         return result
+
+    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", path, json=payload)
 
     def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
         """Queue the conversation for a person; return id, state, position and expected wait."""
@@ -60,6 +67,13 @@ class HandoffClient:
     def record_unanswered(self, question: dict[str, Any]) -> dict[str, Any]:
         """Record a question no FAQ answered, for the FAQ gaps report."""
         return self._post("/api/unanswered-questions", question)
+
+    def taught_paraphrases(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Return up to `limit` taught paraphrases with ids above `after`, oldest first."""
+        found = self._request(
+            "GET", "/api/faq-paraphrases", params={"after": after, "limit": limit}
+        )
+        return list(found["paraphrases"])
 
     def abandon(self, handoff_id: int) -> dict[str, Any]:
         """Record that the customer left the conversation (gone from the queue)."""

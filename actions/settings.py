@@ -16,11 +16,12 @@ load_dotenv(REPO_ROOT / ".env", override=False)
 
 @dataclass(frozen=True)
 class ActionSettings:
-    """Where the action server finds the handoff server."""
+    """Where the action server finds the handoff server, and how often it asks what was taught."""
 
     handoff_url: str
     handoff_service_token: str
     request_timeout_s: float = 5.0
+    faq_sync_interval_s: float = 3.0
 
     @classmethod
     def from_env(cls) -> ActionSettings:
@@ -28,4 +29,5 @@ class ActionSettings:
         return cls(
             handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
             handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
+            faq_sync_interval_s=float(os.environ.get("FAQ_SYNC_INTERVAL_S") or 3.0),
         )

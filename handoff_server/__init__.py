@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import ServiceUnavailable
 
-from handoff_server import api, events, faq_gaps
+from handoff_server import api, events, faq_gaps, teaching
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
 from handoff_server.outbox import Outbox
@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(faq_gaps.bp)
+    app.register_blueprint(teaching.bp)
     app.register_blueprint(pages)
 
     @app.get("/healthz")

@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 OPEN_STATES = ("queued", "assigned")
+# An unanswered question is open until taught to an FAQ or dismissed as no gap.
+QUESTION_STATUSES = ("open", "taught", "dismissed")
 
 metadata = sa.MetaData(
     naming_convention={
@@ -141,7 +143,22 @@ unanswered_questions = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("suggestions", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
     sa.Index("ix_unanswered_questions_created_at", "created_at"),
+    sa.Index("ix_unanswered_questions_status", "status"),
+)
+
+# Paraphrases supervisors taught to FAQs: the one record every action server learns from.
+# Writers are serialized (Database.write), so ids commit in order and serve as a cursor.
+taught_paraphrases = sa.Table(
+    "taught_paraphrases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("faq_id", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("question_id", sa.Integer, sa.ForeignKey("unanswered_questions.id")),
+    sa.Column("taught_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
 )
 
 # The agents' event stream, replayed from here after a reconnect or a restart.

@@ -32,8 +32,19 @@ graceful_timeout = 5
 errorlog = "-"
 
 
+# Action servers poll for taught paraphrases every few seconds: a line for each would bury
+# everything else, so only the polls that fail are logged.
+QUIET_PATHS = ("/api/faq-paraphrases",)
+
+
 class AccessLogger(Logger):
     """Build only the fields access_log_format prints; gunicorn's own copies every header."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Log one request, unless it is a routine poll that succeeded."""
+        if environ.get("PATH_INFO") in QUIET_PATHS and str(resp.status).startswith("2"):
+            return
+        super().access(resp, req, environ, request_time)
 
     def atoms(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
+from handoff_server.db import QUESTION_STATUSES
 from handoff_server.queueing import REASON_PRIORITY
 from handoff_server.records import LISTED_STATES
 
@@ -115,8 +116,23 @@ UNANSWERED_QUESTION: Schema = {
 UNANSWERED_QUERY: Schema = {
     "type": "object",
     "properties": {
+        "status": {"type": "string", "enum": list(QUESTION_STATUSES)},
         "channel": {"type": "string", "enum": CHANNELS},
         "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+    },
+}
+
+TEACH: Schema = {
+    "type": "object",
+    "required": ["faq_id"],
+    "properties": {"faq_id": _string(min_length=1)},
+}
+
+PARAPHRASE_QUERY: Schema = {
+    "type": "object",
+    "properties": {
+        "after": {"type": "integer", "minimum": 0, "maximum": 2**62},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
     },
 }
 

@@ -92,6 +92,7 @@ class Settings:
     outbox_worker: bool
     sse_keepalive_s: float
     access_log: bool
+    faq_data_dir: Path
 
     def team_for(self, tags: list[str]) -> str:
         """Route a conversation to the team of its first routed FAQ tag."""
@@ -150,4 +151,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         outbox_worker=_flag(get("OUTBOX_WORKER", str(not testing))),
         sse_keepalive_s=float(get("SSE_KEEPALIVE_S", "15")),
         access_log=_flag(get("HANDOFF_ACCESS_LOG", "true")),
+        # The FAQs supervisors teach questions to; relative to the repository, as the engine's.
+        faq_data_dir=REPO_ROOT / get("FAQ_DATA_DIR", "data/faq"),
     )

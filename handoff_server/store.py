@@ -50,7 +50,8 @@ def _require_owner(conversation: Mapping[str, Any], agent: Agent, action: str) -
         )
 
 
-def _record_event(conn: Connection, kind: str, payload: dict[str, Any], now: float) -> None:
+def record_event(conn: Connection, kind: str, payload: dict[str, Any], now: float) -> None:
+    """Add an event to the agents' stream, in the caller's write transaction."""
     event_id = conn.execute(
         event_sequence.update()
         .where(event_sequence.c.id == 1)
@@ -63,7 +64,7 @@ def _record_event(conn: Connection, kind: str, payload: dict[str, Any], now: flo
 def _publish(conn: Connection, conversation_id: int, now: float) -> dict[str, Any]:
     """Tell agents' streams the conversation's new state, and return it."""
     summary = conversation_summary(conn, conversation_id)
-    _record_event(conn, "conversation", summary, now)
+    record_event(conn, "conversation", summary, now)
     return summary
 
 
@@ -123,7 +124,7 @@ def _append(
     ).scalar_one()
     message = find_message(conn, conversation_id, message_id=message_id)
     assert message is not None
-    _record_event(conn, "message", message, now)
+    record_event(conn, "message", message, now)
     return message
 
 
@@ -153,7 +154,7 @@ def _refresh_queue(conn: Connection, now: float) -> None:
             .values(notified_position=fields["position"])
         )
         summary = conversation_json(load_conversation(conn, conversation_id), queue)
-        _record_event(conn, "conversation", summary, now)
+        record_event(conn, "conversation", summary, now)
 
 
 def enqueue(db: Database, packet: Mapping[str, Any], team: str) -> tuple[dict[str, Any], bool]:
@@ -273,7 +274,7 @@ def add_note(db: Database, conversation_id: int, agent: Agent, text: str) -> dic
     with db.write() as conn:
         load_conversation(conn, conversation_id)
         note = _insert_note(conn, conversation_id, agent, text, now)
-        _record_event(conn, "note", note, now)
+        record_event(conn, "note", note, now)
         return note
 
 
@@ -406,7 +407,7 @@ def resolve(
         _move(conn, conversation, "resolved", agent["username"], now, closed_at=now)
         _append(conn, conversation_id, "system", f"Resolved by {agent['display_name']}.", now)
         if note:
-            _record_event(conn, "note", _insert_note(conn, conversation_id, agent, note, now), now)
+            record_event(conn, "note", _insert_note(conn, conversation_id, agent, note, now), now)
         _refresh_queue(conn, now)
         return _publish(conn, conversation_id, now)
 
@@ -448,7 +449,7 @@ def note_typing(db: Database, conversation_id: int, agent: Agent) -> dict[str, A
             "agent": {"username": agent["username"], "name": agent["display_name"]},
             "at": iso_time(now),
         }
-        _record_event(conn, "typing", payload, now)
+        record_event(conn, "typing", payload, now)
     return payload
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,10 +21,9 @@ from actions.faq.knowledge_base import (
     fingerprint,
     load_knowledge_base,
     normalize_text,
-    save_added_paraphrase,
 )
 
-__all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "get_engine"]
+__all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "Learned", "get_engine"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_HITS = 3
@@ -42,6 +43,14 @@ class Decision:
 
     kind: DecisionKind
     hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What teaching paraphrases did: how many joined the index, and why others did not."""
+
+    added: int
+    refused: list[str]
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,8 @@ class FaqEngine:
     """Search the FAQ index and decide; the model and index load on first use.
 
     The encoder defaults to the ONNX model exported into the index directory by the build.
+    Paraphrases taught at run time live in memory only: the handoff server keeps them and
+    actions.faq_sync teaches them again after a restart.
     """
 
     def __init__(self, index_dir: Path, faq_dir: Path, encoder: Encoder | None = None) -> None:
@@ -118,33 +129,44 @@ class FaqEngine:
         hits = [Hit(snapshot.faqs[n], float(scores[n])) for n in best[:MAX_HITS]]
         return Decision(kind, hits)
 
-    def add_paraphrase(self, faq_id: str, text: str) -> bool:
-        """Teach an FAQ a new paraphrase, live and persisted; False if it already had it."""
-        text = text.strip()
+    def add_paraphrases(self, paraphrases: Iterable[tuple[str, str]]) -> Learned:
+        """Teach FAQs new paraphrases, live, in memory, embedded in one batch.
+
+        `paraphrases` are (FAQ id, text) pairs. One an FAQ already has is skipped; one of an
+        unknown FAQ, without text, or already another FAQ's is refused and said why.
+        """
         with self._lock:
             snapshot = self._load_locked()
-            faq = next((faq for faq in snapshot.faqs if faq.id == faq_id), None)
-            if faq is None:
-                raise KeyError(f"no FAQ with id {faq_id!r}")
-            if not normalize_text(text):
-                raise ValueError("a paraphrase needs some text")
-            owner = snapshot.text_owners.get(normalize_text(text))
-            if owner == faq_id:
-                return False
-            if owner is not None:
-                raise ValueError(f"{text!r} already belongs to FAQ {owner!r}")
-            embedding = self._encoder.encode([text])[0]
-            faqs = [
-                replace(item, paraphrases=(*item.paraphrases, text)) if item is faq else item
-                for item in snapshot.faqs
-            ]
-            index = snapshot.index.with_added(
-                embedding, IndexedText(faq_id, text), fingerprint(faqs)
-            )
-            save_added_paraphrase(self.faq_dir, faq_id, text)
-            index.save(self.index_dir)
-            self._snapshot = _Snapshot.of(faqs, index)
-            return True
+            known = {faq.id for faq in snapshot.faqs}
+            owners = dict(snapshot.text_owners)
+            rows: list[IndexedText] = []
+            refused: list[str] = []
+            for faq_id, raw_text in paraphrases:
+                text, key = raw_text.strip(), normalize_text(raw_text)
+                owner = owners.get(key)
+                if faq_id not in known:
+                    refused.append(f"{text!r}: no FAQ with id {faq_id!r}")
+                elif not key:
+                    refused.append(f"{raw_text!r}: a paraphrase needs some text")
+                elif owner is not None and owner != faq_id:
+                    refused.append(f"{text!r} already belongs to FAQ {owner!r}, not {faq_id!r}")
+                elif owner is None:
+                    owners[key] = faq_id
+                    rows.append(IndexedText(faq_id, text))
+            if rows:
+                embeddings = self._encoder.encode([row.text for row in rows])
+                added: dict[str, list[str]] = defaultdict(list)
+                for row in rows:
+                    added[row.faq_id].append(row.text)
+                faqs = [
+                    replace(faq, paraphrases=(*faq.paraphrases, *added[faq.id]))
+                    if faq.id in added
+                    else faq
+                    for faq in snapshot.faqs
+                ]
+                index = snapshot.index.with_added(embeddings, rows, fingerprint(faqs))
+                self._snapshot = _Snapshot.of(faqs, index)
+            return Learned(len(rows), refused)
 
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot

@@ -90,13 +90,15 @@ class FaqIndex:
             similarities[query, row_numbers[found]] = scores[found]
         return similarities
 
-    def with_added(self, embedding: np.ndarray, row: IndexedText, faq_sha256: str) -> FaqIndex:
-        """Return a copy with one more vector, so searches on this one never see a change."""
+    def with_added(
+        self, embeddings: np.ndarray, rows: list[IndexedText], faq_sha256: str
+    ) -> FaqIndex:
+        """Return a copy with more vectors, one per row, so searches on this one never change."""
         vectors = faiss.clone_index(self.vectors)
-        vectors.add(np.ascontiguousarray(embedding.reshape(1, -1), dtype=np.float32))
+        vectors.add(np.ascontiguousarray(embeddings, dtype=np.float32))
         return FaqIndex(
             vectors,
-            [*self.rows, row],
+            [*self.rows, *rows],
             self.model_name,
             faq_sha256,
             self.thresholds,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,6 @@ import yaml
 from actions.faq.files import replace_file
 
 CHANNELS = ("web", "kiosk")
-# Paraphrases taught at run time (FaqEngine.add_paraphrase) live beside the FAQ files, so a
-# rebuild of the index keeps them; the file maps FAQ ids to lists of extra paraphrases.
-ADDED_PARAPHRASES_FILE = "added_paraphrases.yml"
 
 
 class KnowledgeBaseError(ValueError):
@@ -76,7 +73,6 @@ def read_entries(
     """Parse the FAQ files of a directory (but `skip`): (FAQ, file) pairs and the problems."""
     problems: list[str] = []
     entries: list[tuple[Faq, str]] = []
-    added: dict[str, list[str]] = {}
     for path in sorted(Path(faq_dir).glob("*.yml")):
         if skip is not None and path.resolve() == Path(skip).resolve():
             continue
@@ -85,9 +81,6 @@ def read_entries(
         except yaml.YAMLError as error:
             problems.append(f"{path}: not valid YAML ({error})")
             continue
-        if path.name == ADDED_PARAPHRASES_FILE:
-            added = _read_added_paraphrases(document, str(path), problems)
-            continue
         if not isinstance(document, dict) or not isinstance(document.get("faqs"), list):
             problems.append(f"{path}: expected a top-level 'faqs:' list")
             continue
@@ -95,7 +88,6 @@ def read_entries(
             faq = parse_faq(raw, f"{path}: entry {position}", problems)
             if faq is not None:
                 entries.append((faq, str(path)))
-    entries = _merge_added(entries, added, Path(faq_dir) / ADDED_PARAPHRASES_FILE, problems)
     return entries, problems
 
 
@@ -179,46 +171,6 @@ def write_faqs(faqs: Iterable[Faq], path: Path) -> None:
     replace_file(
         path, yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100).encode()
     )
-
-
-def save_added_paraphrase(faq_dir: Path, faq_id: str, text: str) -> None:
-    """Append a run-time paraphrase to the knowledge base's added-paraphrases file."""
-    path = Path(faq_dir) / ADDED_PARAPHRASES_FILE
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    added = (document or {}).get("paraphrases") or {}
-    added.setdefault(faq_id, []).append(text)
-    header = "# Paraphrases taught at run time (FaqEngine.add_paraphrase), by FAQ id.\n"
-    body = yaml.safe_dump({"paraphrases": added}, sort_keys=True, allow_unicode=True, width=100)
-    replace_file(path, (header + body).encode())
-
-
-def _read_added_paraphrases(document: Any, where: str, problems: list[str]) -> dict[str, list[str]]:
-    added = document.get("paraphrases") if isinstance(document, dict) else None
-    if not isinstance(added, dict):
-        problems.append(f"{where}: expected a top-level 'paraphrases:' mapping of FAQ id to list")
-        return {}
-    return {
-        str(faq_id): _string_list(texts, f"{where}: '{faq_id}'", problems)
-        for faq_id, texts in added.items()
-    }
-
-
-def _merge_added(
-    entries: list[tuple[Faq, str]],
-    added: dict[str, list[str]],
-    source: Path,
-    problems: list[str],
-) -> list[tuple[Faq, str]]:
-    known = {faq.id for faq, _ in entries}
-    for faq_id in added:
-        if faq_id not in known:
-            problems.append(f"{source}: paraphrases for unknown FAQ id '{faq_id}'")
-    return [
-        (replace(faq, paraphrases=_unique(faq.question, [*faq.paraphrases, *added[faq.id]])), where)
-        if faq.id in added
-        else (faq, where)
-        for faq, where in entries
-    ]
 
 
 def _unique(question: str, paraphrases: Iterable[str]) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 // The agent console: sign in, watch the queue live (server-sent events), read a
 // conversation's full context, claim it, write to the customer, add notes, resolve.
+// Supervisors also teach the questions the bot could not answer to FAQs.
 // Everything from the API is put on the page as text (textContent), never as HTML.
 
 const TOKEN_KEY = "lumen-console:token";
@@ -17,6 +18,8 @@ const REASONS = {
   bot_failure: "Bot failure",
 };
 const ROLES = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" };
+const TEACHING_ROLES = ["supervisor", "admin"];
+const OUTCOMES = { none: "No FAQ fit", rejected: "Suggestions rejected" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +31,10 @@ const state = {
   open: null,
   stream: null,
   refreshTimer: null,
+  gapsTimer: null,
+  // "question (id)" as offered in the FAQ picker -> FAQ id; and FAQ id -> question.
+  faqIdsByOption: new Map(),
+  faqQuestions: new Map(),
 };
 
 // --- Small helpers ---------------------------------------------------------------
@@ -153,6 +160,7 @@ function signOut(message = "") {
   state.token = null;
   state.agent = null;
   state.openId = null;
+  $("gaps").hidden = true;
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(AGENT_KEY);
   $("app-view").hidden = true;
@@ -165,9 +173,12 @@ function startConsole() {
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   $("whoami").textContent = state.agent?.name || state.agent?.username || "";
+  $("gaps-open").hidden = !canTeach();
   showError("");
   connectStream();
   refreshQueue();
+  // The FAQs first: a rejected suggestion is shown by its question.
+  if (canTeach()) loadFaqs().then(refreshGaps);
 }
 
 // --- Live updates --------------------------------------------------------------------------
@@ -187,6 +198,7 @@ function connectStream() {
   stream.addEventListener("open", () => {
     setLive("live", "Live");
     scheduleRefresh(true); // anything that happened while we were away
+    if (canTeach()) scheduleGapsRefresh();
   });
   stream.addEventListener("error", () => {
     if (stream.readyState === EventSource.CLOSED) {
@@ -198,6 +210,8 @@ function connectStream() {
     }
   });
   stream.addEventListener("typing", (event) => showTyping(JSON.parse(event.data)));
+  // A question was recorded, taught or dismissed (by this supervisor or another one).
+  stream.addEventListener("unanswered_question", () => canTeach() && scheduleGapsRefresh());
   for (const kind of ["conversation", "message", "note"]) {
     stream.addEventListener(kind, (event) => {
       let payload = {};
@@ -285,6 +299,7 @@ function queueItem(conversation) {
 // --- One conversation -------------------------------------------------------------------------
 
 async function openConversation(id) {
+  $("gaps").hidden = true;
   state.openId = id;
   $("typing-hint").hidden = true;
   $("reply-text").value = "";
@@ -479,6 +494,139 @@ function showTyping({ conversation, agent, at }) {
   hint.hidden = false;
   clearTimeout(state.typingTimer);
   state.typingTimer = setTimeout(() => (hint.hidden = true), TYPING_SHOWN_MS);
+}
+
+// --- Questions the bot couldn't answer (supervisors) ---------------------------------------------
+
+function canTeach() {
+  return TEACHING_ROLES.includes(state.agent?.role);
+}
+
+function faqLabel(faqId) {
+  const question = state.faqQuestions.get(faqId);
+  return question ? `${question} (${faqId})` : faqId;
+}
+
+$("gaps-open").addEventListener("click", async () => {
+  state.openId = null;
+  state.open = null;
+  renderQueue();
+  $("detail-empty").hidden = true;
+  $("conversation").hidden = true;
+  $("gaps").hidden = false;
+  $("gaps-status").textContent = "";
+  await loadFaqs();
+  await refreshGaps();
+  $("gaps-list").querySelector("input")?.focus();
+});
+
+$("gaps-close").addEventListener("click", () => {
+  $("gaps").hidden = true;
+  $("detail-empty").hidden = false;
+  $("gaps-open").focus();
+});
+
+/** Fill the FAQ picker (a datalist of "question (id)") from the knowledge base. */
+async function loadFaqs() {
+  const data = await attempt(() => api("GET", "/api/faqs"));
+  if (!data) return;
+  state.faqIdsByOption = new Map(data.faqs.map((faq) => [`${faq.question} (${faq.id})`, faq.id]));
+  state.faqQuestions = new Map(data.faqs.map((faq) => [faq.id, faq.question]));
+  $("faq-options").replaceChildren(
+    ...[...state.faqIdsByOption.keys()].map((label) => {
+      const option = element("option");
+      option.value = label;
+      return option;
+    })
+  );
+}
+
+function scheduleGapsRefresh() {
+  clearTimeout(state.gapsTimer);
+  state.gapsTimer = setTimeout(refreshGaps, REFRESH_DEBOUNCE_MS);
+}
+
+async function refreshGaps() {
+  const data = await attempt(() => api("GET", "/api/unanswered-questions?limit=200"));
+  if (data) renderGaps(data.questions);
+}
+
+function renderGaps(questions) {
+  // Keep the items already shown as they are: a supervisor may be typing in one of them.
+  const list = $("gaps-list");
+  const shown = new Map([...list.children].map((item) => [item.dataset.id, item]));
+  const open = new Set(questions.map((question) => String(question.id)));
+  for (const [id, item] of shown) if (!open.has(id)) item.remove();
+  let next = list.firstElementChild;
+  for (const question of questions) {
+    const item = shown.get(String(question.id));
+    if (item) next = item.nextElementSibling;
+    else list.insertBefore(gapItem(question), next);
+  }
+  updateGapsCount();
+}
+
+function updateGapsCount() {
+  const count = $("gaps-list").children.length;
+  $("gaps-count").textContent = String(count);
+  $("gaps-empty").hidden = count > 0;
+}
+
+function gapItem(question) {
+  const item = element("li", "gap");
+  item.dataset.id = String(question.id);
+  const meta = [channelLabel(question), OUTCOMES[question.outcome] ?? question.outcome, clock(question.created_at)];
+  item.append(element("p", "gap-text", question.text), element("p", "gap-meta", meta.join(" · ")));
+  if (question.suggestions?.length) {
+    item.append(element("p", "gap-meta", `Suggested: ${question.suggestions.map(faqLabel).join("; ")}`));
+  }
+
+  const form = element("form", "gap-form");
+  const inputId = `gap-faq-${question.id}`;
+  const label = element("label", "sr-only", "FAQ that answers it");
+  label.htmlFor = inputId;
+  const picker = element("input");
+  picker.id = inputId;
+  picker.setAttribute("list", "faq-options");
+  picker.placeholder = "Search the FAQs…";
+  picker.autocomplete = "off";
+  const teach = element("button", "button button-primary", "Teach");
+  teach.type = "submit";
+  const dismiss = element("button", "button", "Dismiss");
+  dismiss.type = "button";
+  form.append(label, picker, teach, dismiss);
+  const error = element("p", "form-error gap-error");
+  error.setAttribute("role", "alert");
+  item.append(form, error);
+
+  const close = async (button, path, body, done) => {
+    error.textContent = "";
+    button.disabled = true;
+    try {
+      await api("POST", `/api/unanswered-questions/${question.id}/${path}`, body);
+      item.remove();
+      updateGapsCount();
+      $("gaps-status").textContent = done;
+    } catch (failure) {
+      if (!(failure instanceof ApiError)) throw failure;
+      error.textContent = failure.message;
+    } finally {
+      button.disabled = false;
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const choice = picker.value.trim();
+    const faqId = state.faqIdsByOption.get(choice) ?? (state.faqQuestions.has(choice) ? choice : null);
+    if (!faqId) {
+      error.textContent = "Pick an FAQ from the list first.";
+      picker.focus();
+      return;
+    }
+    close(teach, "teach", { faq_id: faqId }, `Taught “${question.text}” to ${faqLabel(faqId)}.`);
+  });
+  dismiss.addEventListener("click", () => close(dismiss, "dismiss", undefined, `Dismissed “${question.text}”.`));
+  return item;
 }
 
 // Ages in the queue move on even when nothing happens.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
 
+from actions import answer_faq
 from actions.answer_faq import ActionAnswerFaq
 from tests.actions.conftest import (
     EMERGENCY,
@@ -118,3 +119,17 @@ def test_with_the_handoff_server_down_too_the_customer_is_told_how_to_reach_us(d
         "utter_handoff_unavailable",
     ]
     assert SlotSet("handoff_active", True) not in events
+
+
+def test_the_shared_engine_learns_what_was_taught_before_the_first_answer(dispatcher, monkeypatch):
+    calls = []
+    engine = FakeEngine(decision("answer", REFUND))
+    monkeypatch.setattr(answer_faq, "start_paraphrase_sync", lambda: calls.append("sync"))
+    monkeypatch.setattr(answer_faq, "get_engine", lambda: calls.append("engine") or engine)
+    action = ActionAnswerFaq(client=FakeHandoffClient())
+    assert calls == []  # built in the action server's main process: nothing starts yet
+
+    action.run(dispatcher, make_tracker([user_event("when is my refund", "ask_question")]), {})
+
+    assert calls == ["sync", "engine"]
+    assert dispatcher.messages[0]["text"] == REFUND.answer

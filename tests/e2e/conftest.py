@@ -1,11 +1,14 @@
-"""Fixtures of the end-to-end tests: one real stack per test session, and an agent."""
+"""Fixtures of the end-to-end tests: one real stack per test session, an agent, a browser."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.e2e.pages import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.stack import Stack, running_stack
 
 RUNNING: list[Stack] = []
@@ -33,3 +36,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 def agent_token(stack: Stack) -> str:
     """Create an agent account through the CLI and log in as that agent."""
     return stack.log_in("alice", stack.create_agent("alice"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """Open pages, each in a fresh browser profile; fail on any uncaught script error."""
+    contexts = []
+    errors: list[str] = []
+
+    def new_page_() -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield new_page_
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors in the pages: {errors}"

@@ -5,36 +5,17 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from tests.e2e.pages import HOSTILE_TEXT, REPLY_TIMEOUT_MS, answer_of, ask, open_widget
 from tests.e2e.stack import Stack, faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-# Debian's Chromium (`make browser`), never a browser Playwright downloads.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-REPLY_TIMEOUT_MS = 30_000
-HOSTILE_TEXT = "<b>bold</b><img src=x onerror=alert(1)>"
-
-expect.set_options(timeout=REPLY_TIMEOUT_MS)
-
-
-def answer_of(faq_id: str) -> str:
-    return str(faq(faq_id).answer).strip()
 
 
 def rasa_user_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
@@ -84,47 +65,6 @@ class SessionRequests:
     def _record(self, payload: str | bytes) -> None:
         text = payload.decode(errors="replace") if isinstance(payload, bytes) else payload
         self.ids.extend(self.PATTERN.findall(text))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """Open pages, each in a fresh browser profile; fail on any uncaught script error."""
-    contexts = []
-    errors: list[str] = []
-
-    def new_page_() -> Page:
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-        return page
-
-    yield new_page_
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors in the pages: {errors}"
-
-
-def ask(page: Page, text: str) -> None:
-    """Type a message in the chat and press Enter, as a customer does."""
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
-
-
-def open_widget(page: Page) -> None:
-    page.get_by_role("button", name=re.compile("^Chat with Lumen River Cruises")).click()
-    expect(page.get_by_role("dialog", name="Lumen River Cruises")).to_be_visible()
-    expect(page.get_by_label("Your message")).to_be_focused()
 
 
 def test_widget_answers_from_the_faq_and_a_reload_continues_the_session(

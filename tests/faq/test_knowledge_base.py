@@ -110,25 +110,3 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     assert any("empty answer" in problem for problem in problems)
     assert any("unknown channel 'tv'" in problem for problem in problems)
     assert any("expected a top-level 'faqs:' list" in problem for problem in problems)
-
-
-def test_added_paraphrases_join_their_faq(tmp_path: Path) -> None:
-    write(tmp_path, "a.yml", faq_yaml(id="wifi"))
-    (tmp_path / "added_paraphrases.yml").write_text(
-        "paraphrases:\n  wifi: [any hotspot here]\n", encoding="utf-8"
-    )
-
-    [faq] = load_knowledge_base(tmp_path)
-
-    assert faq.paraphrases == ("internet on board", "any hotspot here")
-
-
-def test_added_paraphrase_for_unknown_faq_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, "a.yml", faq_yaml(id="wifi"))
-    (tmp_path / "added_paraphrases.yml").write_text(
-        "paraphrases:\n  gone: [any hotspot here]\n", encoding="utf-8"
-    )
-
-    [problem] = problems_of(tmp_path)
-
-    assert "paraphrases for unknown FAQ id 'gone'" in problem

@@ -56,18 +56,21 @@ def test_faiss_hits_match_numpy_brute_force(tmp_path: Path) -> None:
         )
 
 
-def test_added_vector_is_searched_and_the_original_is_untouched() -> None:
+def test_added_vectors_are_searched_and_the_original_is_untouched() -> None:
     rng = np.random.default_rng(3)
     vectors = normalized(rng.normal(size=(50, 16)))
     rows = [IndexedText("faq", f"text {i}") for i in range(50)]
     index = FaqIndex.from_embeddings(vectors, rows, "m", "sha", THRESHOLDS)
-    new_vector = normalized(rng.normal(size=(1, 16)))
+    new_vectors = normalized(rng.normal(size=(2, 16)))
 
-    grown = index.with_added(new_vector[0], IndexedText("faq", "new"), "sha2")
+    grown = index.with_added(
+        new_vectors, [IndexedText("faq", "new"), IndexedText("faq", "newer")], "sha2"
+    )
 
-    assert len(grown.rows) == 51 and len(index.rows) == 50
-    assert index.similarities(new_vector).shape == (1, 50)
-    assert grown.similarities(new_vector)[0, 50] == pytest.approx(1.0, abs=1e-5)
+    assert len(grown.rows) == 52 and len(index.rows) == 50
+    assert grown.rows[50:] == [IndexedText("faq", "new"), IndexedText("faq", "newer")]
+    assert index.similarities(new_vectors).shape == (2, 50)
+    np.testing.assert_allclose(np.diag(grown.similarities(new_vectors)[:, 50:]), 1.0, atol=1e-5)
 
 
 def test_engine_ranks_faqs_like_numpy_brute_force(engine: FaqEngine, encoder) -> None:

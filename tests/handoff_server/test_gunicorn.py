@@ -59,6 +59,12 @@ def test_gunicorn_config_serves_healthz_and_the_api(tmp_path):
                 )
                 time.sleep(0.1)
         unauthorized = requests.get(f"http://127.0.0.1:{port}/api/stream?token=secret", timeout=2)
+        polled = requests.get(
+            f"http://127.0.0.1:{port}/api/faq-paraphrases",
+            headers={"Authorization": "Bearer gunicorn-test"},
+            timeout=2,
+        )
+        refused_poll = requests.get(f"http://127.0.0.1:{port}/api/faq-paraphrases", timeout=2)
     finally:
         server.send_signal(signal.SIGTERM)
         log, _ = server.communicate(timeout=15)
@@ -69,3 +75,7 @@ def test_gunicorn_config_serves_healthz_and_the_api(tmp_path):
     # The access log leaves out query strings, where stream tokens travel.
     assert '"GET /api/stream" 401' in log
     assert "secret" not in log
+    # Action servers' polls every few seconds stay out of the log, unless they fail.
+    assert (polled.status_code, refused_poll.status_code) == (200, 401)
+    assert log.count('"GET /api/faq-paraphrases"') == 1
+    assert '"GET /api/faq-paraphrases" 401' in log

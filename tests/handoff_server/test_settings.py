@@ -82,3 +82,11 @@ def test_unreadable_business_hours_are_refused(spec, timezone, message):
 def test_the_access_log_is_on_unless_turned_off():
     assert load_settings({"HANDOFF_ACCESS_LOG": ""}).access_log is True
     assert load_settings({"HANDOFF_ACCESS_LOG": "false"}).access_log is False
+
+
+def test_the_faq_data_dir_is_relative_to_the_repository_like_the_engine_s():
+    assert load_settings({"FAQ_DATA_DIR": ""}).faq_data_dir == REPO_ROOT / "data" / "faq"
+    assert load_settings({"FAQ_DATA_DIR": "tests/faq/kb"}).faq_data_dir == (
+        REPO_ROOT / "tests" / "faq" / "kb"
+    )
+    assert load_settings({"FAQ_DATA_DIR": "/srv/faq"}).faq_data_dir.as_posix() == "/srv/faq"

@@ -1,0 +1,40 @@
+"""What the browser tests share: Debian's Chromium and how a customer uses the chat."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.stack import faq
+
+# Debian's Chromium (`make browser`), never a browser Playwright downloads.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPLY_TIMEOUT_MS = 30_000
+HOSTILE_TEXT = "<b>bold</b><img src=x onerror=alert(1)>"
+
+expect.set_options(timeout=REPLY_TIMEOUT_MS)
+
+
+def answer_of(faq_id: str) -> str:
+    return str(faq(faq_id).answer).strip()
+
+
+def ask(page: Page, text: str) -> None:
+    """Type a message in the chat and press Enter, as a customer does."""
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def open_widget(page: Page) -> None:
+    page.get_by_role("button", name=re.compile("^Chat with Lumen River Cruises")).click()
+    expect(page.get_by_role("dialog", name="Lumen River Cruises")).to_be_visible()
+    expect(page.get_by_label("Your message")).to_be_focused()
