@@ -55,11 +55,9 @@ def guarded(on_new_message: Handler, settings: BotSettings) -> Handler:
     """Wrap a channel's message handler so that a dead action server never means silence."""
 
     async def handle(message: UserMessage) -> None:
-        channel = message.output_channel
-        message.output_channel = watched = WatchedOutput(channel)
+        message.output_channel = watched = WatchedOutput(message.output_channel)
         await on_new_message(message)
         if not watched.used:
-            message.output_channel = channel
             await rescue_if_down(Sanic.get_app().ctx.agent, message, settings)
 
     return handle
@@ -74,7 +72,7 @@ async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettin
             return
         async with agent.lock_store.lock(message.sender_id):
             tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
-            if not went_unanswered(tracker, message.message_id):
+            if expects_no_reply(tracker, message.message_id):
                 return
             logger.error(
                 "The action server at %s is down: %s goes to the handoff server.",
@@ -90,14 +88,15 @@ async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettin
         await agent.processor.execute_side_effects(events, tracker, message.output_channel)
 
 
-def went_unanswered(tracker: DialogueStateTracker, message_id: str | None) -> bool:
-    """Tell whether the bot said nothing after the customer's message `message_id`."""
-    for event in reversed(tracker.events):
-        if isinstance(event, BotUttered):
-            return False
-        if isinstance(event, UserUttered) and event.message_id == message_id:
-            return event.intent_name not in QUIET_INTENTS
-    return False
+def expects_no_reply(tracker: DialogueStateTracker, message_id: str | None) -> bool:
+    """Tell whether the customer's message `message_id` is one the bot never answers."""
+    sent = (
+        event
+        for event in reversed(tracker.events)
+        if isinstance(event, UserUttered) and event.message_id == message_id
+    )
+    message = next(sent, None)
+    return message is None or message.intent_name in QUIET_INTENTS
 
 
 async def is_up(http: aiohttp.ClientSession, webhook_url: str) -> bool:
