@@ -10,7 +10,13 @@ from flask import Blueprint, Response, g, jsonify
 from werkzeug.exceptions import Conflict, ServiceUnavailable, UnprocessableEntity
 
 # The knowledge base library imports neither Rasa nor the embedding model.
-from actions.faq.knowledge_base import Faq, KnowledgeBaseError, load_knowledge_base, normalize_text
+from actions.faq.knowledge_base import (
+    Faq,
+    KnowledgeBaseError,
+    load_knowledge_base,
+    normalize_text,
+    text_owners,
+)
 from handoff_server import faq_gaps, schemas
 from handoff_server.auth import require_role, require_service
 from handoff_server.db import Database, taught_paraphrases
@@ -42,12 +48,13 @@ def teach(
         key = normalize_text(question["text"])
         if not key:
             raise UnprocessableEntity(f"question {question_id} has no words to teach")
-        for other in faqs:
-            if key in map(normalize_text, other.texts):
-                raise Conflict(
-                    f"'{question['text']}' is already a question or paraphrase of FAQ "
-                    f"'{other.id}' ({other.question})"
-                )
+        owner = text_owners(faqs).get(key)
+        if owner is not None:
+            other = next(faq for faq in faqs if faq.id == owner)
+            raise Conflict(
+                f"'{question['text']}' is already a question or paraphrase of FAQ "
+                f"'{other.id}' ({other.question})"
+            )
         taught = [
             row
             for row in conn.execute(taught_paraphrases.select()).all()

@@ -21,6 +21,7 @@ from actions.faq.knowledge_base import (
     fingerprint,
     load_knowledge_base,
     normalize_text,
+    text_owners,
 )
 
 __all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "Learned", "get_engine"]
@@ -75,7 +76,7 @@ class _Snapshot:
                 channel: np.array([channel in faqs[number].channels for number in row_faqs])
                 for channel in CHANNELS
             },
-            text_owners={normalize_text(text): faq.id for faq in faqs for text in faq.texts},
+            text_owners=text_owners(faqs),
         )
 
 

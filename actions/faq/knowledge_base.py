@@ -136,6 +136,11 @@ def parse_faq(raw: Any, where: str, problems: list[str]) -> Faq | None:
     )
 
 
+def text_owners(faqs: Iterable[Faq]) -> dict[str, str]:
+    """Map every question and paraphrase, normalized, to the id of the FAQ it belongs to."""
+    return {normalize_text(text): faq.id for faq in faqs for text in faq.texts}
+
+
 def find_conflicts(entries: Iterable[tuple[Faq, str]]) -> list[str]:
     """List duplicate ids and texts that belong to two FAQs, naming both places."""
     problems: list[str] = []
