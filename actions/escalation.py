@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,22 +20,13 @@ from actions.context import sentiment_of, session_metadata
 from actions.faq.knowledge_base import normalize_text
 from actions.handoff import UsesHandoffClient, hand_off
 from actions.handoff_client import HandoffClient, HandoffUnavailable
+from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)
 
 MISSES_BEFORE_OFFER = 2
 # VADER compound score at or below which a message reads as strongly negative.
 STRONGLY_NEGATIVE = -0.6
-
-
-class HandoffReason(StrEnum):
-    """Why a conversation goes to a person; the handoff server orders its queue by it."""
-
-    CUSTOMER_REQUEST = "customer_request"
-    REPEATED_MISSES = "repeated_misses"
-    FRUSTRATION = "frustration"
-    SENSITIVE_TOPIC = "sensitive_topic"
-    BOT_FAILURE = "bot_failure"
 
 
 def miss_streak(tracker: Tracker) -> int:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import context_packet, handoff_reason
 from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavailable
+from lumen.handoff_api import handed_off_slots
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,7 @@ def hand_off(
 
     someone_on_duty = handoff.get("agents_online", 0) > 0
     events: list[EventType] = [
-        SlotSet("handoff_active", True),
-        SlotSet("handoff_id", handoff["id"]),
-        SlotSet("handoff_reason", None),
-        SlotSet("handoff_offered", False),
+        *(SlotSet(name, value) for name, value in handed_off_slots(handoff["id"]).items()),
         SlotSet("taking_message", not someone_on_duty),
         SlotSet("message_left", None),
     ]

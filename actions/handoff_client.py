@@ -7,6 +7,7 @@ from typing import Any
 import requests
 
 from actions.settings import ActionSettings
+from lumen import handoff_api
 
 
 class HandoffUnavailable(Exception):
@@ -47,38 +48,38 @@ class HandoffClient:
 
     def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
         """Queue the conversation for a person; return id, state, position and expected wait."""
-        return self._post("/api/handoffs", packet)
+        return self._post(handoff_api.HANDOFFS, packet)
 
     def forward_customer_message(
         self, handoff_id: int, text: str, idempotency_key: str | None
     ) -> dict[str, Any]:
         """Pass a customer's message to the agent who owns the conversation."""
         return self._post(
-            f"/api/conversations/{handoff_id}/customer-messages",
+            handoff_api.customer_messages(handoff_id),
             {"text": text, "idempotency_key": idempotency_key},
         )
 
     def leave_offline_message(self, handoff_id: int, contact: str, text: str) -> dict[str, Any]:
         """Turn a conversation nobody could take into a ticket to answer by `contact`."""
         return self._post(
-            f"/api/conversations/{handoff_id}/offline-message", {"contact": contact, "text": text}
+            handoff_api.offline_message(handoff_id), {"contact": contact, "text": text}
         )
 
     def record_unanswered(self, question: dict[str, Any]) -> dict[str, Any]:
         """Record a question no FAQ answered, for the FAQ gaps report."""
-        return self._post("/api/unanswered-questions", question)
+        return self._post(handoff_api.UNANSWERED_QUESTIONS, question)
 
     def taught_paraphrases(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Return up to `limit` taught paraphrases with ids above `after`, oldest first."""
         found = self._request(
-            "GET", "/api/faq-paraphrases", params={"after": after, "limit": limit}
+            "GET", handoff_api.FAQ_PARAPHRASES, params={"after": after, "limit": limit}
         )
         return list(found["paraphrases"])
 
     def abandon(self, handoff_id: int) -> dict[str, Any]:
         """Record that the customer left the conversation (gone from the queue)."""
-        return self._post(f"/api/conversations/{handoff_id}/abandon", {})
+        return self._post(handoff_api.abandon(handoff_id), {})
 
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
         """Store the customer's rating of a resolved conversation."""
-        return self._post(f"/api/conversations/{handoff_id}/rating", {"rating": rating})
+        return self._post(handoff_api.rating(handoff_id), {"rating": rating})

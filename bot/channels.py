@@ -28,10 +28,9 @@ from sanic import Blueprint
 
 from bot.failsafe import guarded
 from bot.settings import BotSettings
+from lumen.vocabulary import MAX_TEXT_CHARS
 
 logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_CHARS = 4000
 
 
 class FixedSocketIOOutput(SocketIOOutput):
@@ -78,12 +77,12 @@ class FixedSocketIOInput(SocketIOInput):
             else:
                 sender_id = sid
             text = data.get("message", "")
-            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+            if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
                 # Tell the customer rather than dropping the message silently.
                 await output_channel.send_text_message(
                     sender_id,
                     f"Sorry, that message is too long for me. Please keep it under "
-                    f"{MAX_MESSAGE_CHARS} characters.",
+                    f"{MAX_TEXT_CHARS} characters.",
                 )
                 return
             metadata = data.get(self.metadata_key) or {}

@@ -23,6 +23,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from bot.settings import BotSettings
+from lumen import context_packet as packets
+from lumen import handoff_api
+from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,6 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 
 # Turns that say nothing on purpose: the kiosk wiping itself for the next guest.
 QUIET_INTENTS = {"session_end"}
-SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "locale")
 
 
 class WatchedOutput(OutputChannel):
@@ -120,11 +122,13 @@ async def rescue(
         if tracker.get_slot("handoff_active") and handoff_id is not None:
             await post(
                 http,
-                f"{settings.handoff_url}/api/conversations/{int(handoff_id)}/customer-messages",
+                settings.handoff_url + handoff_api.customer_messages(int(handoff_id)),
                 {"text": message.text, "idempotency_key": message.message_id},
             )
             return None, []
-        handoff = await post(http, f"{settings.handoff_url}/api/handoffs", context_packet(tracker))
+        handoff = await post(
+            http, settings.handoff_url + handoff_api.HANDOFFS, context_packet(tracker)
+        )
     except (aiohttp.ClientError, TimeoutError):
         logger.exception(
             "The handoff server failed too; %s was told to try later.", tracker.sender_id
@@ -132,10 +136,7 @@ async def rescue(
         return "utter_handoff_unavailable", []
     on_duty = handoff.get("agents_online", 0) > 0
     return "utter_bot_failure_handoff" if on_duty else "utter_bot_failure_leave_message", [
-        SlotSet("handoff_active", True),
-        SlotSet("handoff_id", handoff["id"]),
-        SlotSet("handoff_reason", None),
-        SlotSet("handoff_offered", False),
+        SlotSet(name, value) for name, value in handoff_api.handed_off_slots(handoff["id"]).items()
     ]
 
 
@@ -148,33 +149,15 @@ async def post(http: aiohttp.ClientSession, url: str, payload: dict[str, Any]) -
 
 def context_packet(tracker: DialogueStateTracker) -> dict[str, Any]:
     """Return what the Rasa process knows without the action server: who, where, what was said."""
-    session: dict[str, Any] = {"channel": "web"}
-    transcript: list[dict[str, Any]] = []
-    for event in tracker.events:
-        if isinstance(event, UserUttered) and not (event.intent_name or "").startswith("EXTERNAL_"):
-            metadata = event.metadata or {}
-            session.update({key: metadata[key] for key in SESSION_KEYS if metadata.get(key)})
-            transcript.append(
-                {
-                    "role": "customer",
-                    "text": event.text or "",
-                    "timestamp": event.timestamp,
-                    "intent": event.intent_name,
-                    "confidence": event.intent.get("confidence"),
-                }
-            )
-        elif isinstance(event, BotUttered) and event.text:
-            transcript.append({"role": "bot", "text": event.text, "timestamp": event.timestamp})
-    last = transcript[-1]["text"] if transcript else ""
-    return {
-        "conversation_id": tracker.sender_id,
-        **session,
-        "customer": {
-            "name": tracker.get_slot("customer_name"),
-            "email": tracker.get_slot("customer_email"),
-            "phone": tracker.get_slot("customer_phone"),
-        },
-        "reason": "bot_failure",
-        "summary": f'The assistant failed (its action server is down); last: "{last[:117]}"',
-        "transcript": transcript,
-    }
+    packet = packets.context_packet(
+        tracker.sender_id,
+        [event.as_dict() for event in tracker.events],
+        tracker.current_slot_values(),
+        HandoffReason.BOT_FAILURE,
+    )
+    said = packet["transcript"]
+    last = said[-1]["text"] if said else ""
+    packet["summary"] = (
+        f'The assistant failed (its action server is down); last: "{packets.quote(last)}"'
+    )
+    return packet

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+
+from lumen.vocabulary import CHANNELS, MAX_TEXT_CHARS, HandoffReason
 
 pages = Blueprint("pages", __name__)
 
@@ -42,6 +45,24 @@ def widget_js() -> Response:
     return response
 
 
+@pages.get("/vocabulary.js")
+def vocabulary_js() -> Response:
+    """Serve the words the pages share with the servers (text limit, reason labels) as a module."""
+    # The pages import this rather than keep their own copies (lumen/vocabulary.py is the one).
+    labels = {reason.value: reason.label for reason in HandoffReason}
+    module = (
+        f"export const MAX_TEXT_CHARS = {MAX_TEXT_CHARS};\n"
+        f"export const HANDOFF_REASON_LABELS = Object.freeze({json.dumps(labels)});\n"
+        f"export const CHANNELS = Object.freeze({json.dumps(list(CHANNELS))});\n"
+    )
+    response = Response(module, mimetype="text/javascript")
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    # The widget's chat module imports it from websites on other origins.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @pages.after_app_request
 def share_widget_assets(response: Response) -> Response:
     """Let pages on other origins load the widget's modules and styles (public, no credentials)."""
@@ -69,4 +90,4 @@ def kiosk() -> str:
 @pages.get("/console")
 def console() -> str:
     """Show the agent console; it signs in and talks to the JSON API from the browser."""
-    return render_template("console.html")
+    return render_template("console.html", max_text_chars=MAX_TEXT_CHARS)

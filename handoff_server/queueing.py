@@ -9,14 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from handoff_server.db import conversations
+from lumen.vocabulary import HandoffReason
 
 # Lower goes first; within a priority the longest waiting goes first.
 REASON_PRIORITY = {
-    "sensitive_topic": 0,
-    "bot_failure": 0,
-    "frustration": 1,
-    "customer_request": 2,
-    "repeated_misses": 3,
+    HandoffReason.SENSITIVE_TOPIC: 0,
+    HandoffReason.BOT_FAILURE: 0,
+    HandoffReason.FRUSTRATION: 1,
+    HandoffReason.CUSTOMER_REQUEST: 2,
+    HandoffReason.REPEATED_MISSES: 3,
 }
 DEFAULT_WAIT_S = 120
 RECENT_WAITS = 50

@@ -8,9 +8,8 @@ from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
 from handoff_server.db import QUESTION_STATUSES
 from handoff_server.queueing import REASON_PRIORITY
 from handoff_server.records import LISTED_STATES
+from lumen.vocabulary import CHANNELS, MAX_TEXT_CHARS
 
-MAX_TEXT_LENGTH = 4000
-CHANNELS = ["web", "kiosk"]
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 
 Schema = dict[str, Any]
@@ -23,7 +22,7 @@ def _string(max_length: int = 255, *, nullable: bool = False, min_length: int = 
     return schema
 
 
-TEXT = _string(MAX_TEXT_LENGTH, min_length=1)
+TEXT = _string(MAX_TEXT_CHARS, min_length=1)
 NUMBER: Schema = {"type": ["number", "null"]}
 IDEMPOTENCY_KEY = _string(255, nullable=True, min_length=1)
 
@@ -32,7 +31,7 @@ TURN: Schema = {
     "required": ["role", "text"],
     "properties": {
         "role": {"type": "string", "enum": ["customer", "bot"]},
-        "text": _string(MAX_TEXT_LENGTH),
+        "text": _string(MAX_TEXT_CHARS),
         "timestamp": {"type": ["number", "null"], "minimum": 0, "maximum": 1e11},
         # Per-turn scores are shown to agents, not acted on: rounding noise must not fail a
         # handoff, so they are checked for type only.
@@ -55,7 +54,7 @@ HANDOFF: Schema = {
     "required": ["conversation_id", "channel", "reason"],
     "properties": {
         "conversation_id": _string(min_length=1),
-        "channel": {"type": "string", "enum": CHANNELS},
+        "channel": {"type": "string", "enum": list(CHANNELS)},
         "page_url": _string(2048, nullable=True),
         "kiosk_id": _string(nullable=True),
         "kiosk_location": _string(nullable=True),
@@ -68,9 +67,9 @@ HANDOFF: Schema = {
                 "phone": _string(64, nullable=True),
             },
         },
-        "reason": {"type": "string", "enum": list(REASON_PRIORITY)},
+        "reason": {"type": "string", "enum": [reason.value for reason in REASON_PRIORITY]},
         "sentiment": {**NUMBER, "minimum": -1, "maximum": 1},
-        "summary": _string(MAX_TEXT_LENGTH, nullable=True),
+        "summary": _string(MAX_TEXT_CHARS, nullable=True),
         "tags": {"type": ["array", "null"], "items": _string(64, min_length=1)},
         "transcript": {"type": ["array", "null"], "items": TURN},
     },
@@ -92,7 +91,7 @@ TRANSFER: Schema = {
 
 RESOLVE: Schema = {
     "type": "object",
-    "properties": {"note": _string(MAX_TEXT_LENGTH, nullable=True, min_length=1)},
+    "properties": {"note": _string(MAX_TEXT_CHARS, nullable=True, min_length=1)},
 }
 
 OFFLINE_MESSAGE: Schema = {
@@ -106,7 +105,7 @@ UNANSWERED_QUESTION: Schema = {
     "required": ["conversation_id", "channel", "text", "outcome"],
     "properties": {
         "conversation_id": _string(min_length=1),
-        "channel": {"type": "string", "enum": CHANNELS},
+        "channel": {"type": "string", "enum": list(CHANNELS)},
         "text": TEXT,
         "outcome": {"type": "string", "enum": ["none", "rejected"]},
         "suggestions": {"type": ["array", "null"], "items": _string(min_length=1), "maxItems": 10},
@@ -117,7 +116,7 @@ UNANSWERED_QUERY: Schema = {
     "type": "object",
     "properties": {
         "status": {"type": "string", "enum": list(QUESTION_STATUSES)},
-        "channel": {"type": "string", "enum": CHANNELS},
+        "channel": {"type": "string", "enum": list(CHANNELS)},
         "limit": {"type": "integer", "minimum": 1, "maximum": 500},
     },
 }

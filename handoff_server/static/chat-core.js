@@ -4,7 +4,9 @@
 // Everything a person or the bot wrote is put on the page as text (text nodes,
 // textContent), never as HTML, so `<b>hi</b>` shows as those very characters.
 
-export const MAX_MESSAGE_CHARS = 4000;
+// The text limit the Rasa channels enforce, from the server (lumen/vocabulary.py), not a copy.
+import { MAX_TEXT_CHARS } from "../vocabulary.js";
+
 const COUNTER_FROM_CHARS = 3500;
 // The bot answers in well under a second; a person may take longer, and the bot
 // stays silent while one owns the conversation, so the dots must not linger.
@@ -275,7 +277,7 @@ export function createChat(root, options) {
   const input = element("textarea", "lrc-input");
   input.id = label.htmlFor;
   input.rows = 1;
-  input.maxLength = MAX_MESSAGE_CHARS;
+  input.maxLength = MAX_TEXT_CHARS;
   input.placeholder = placeholder;
   input.setAttribute("enterkeyhint", "send");
   const counter = element("div", "lrc-counter");
@@ -419,8 +421,8 @@ export function createChat(root, options) {
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
     const length = input.value.length;
     counter.hidden = length < COUNTER_FROM_CHARS;
-    counter.textContent = `${length.toLocaleString()} / ${MAX_MESSAGE_CHARS.toLocaleString()}`;
-    counter.classList.toggle("lrc-counter--full", length >= MAX_MESSAGE_CHARS);
+    counter.textContent = `${length.toLocaleString()} / ${MAX_TEXT_CHARS.toLocaleString()}`;
+    counter.classList.toggle("lrc-counter--full", length >= MAX_TEXT_CHARS);
     sendButton.disabled = !input.value.trim();
   }
 

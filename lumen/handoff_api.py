@@ -1,0 +1,39 @@
+"""The handoff server's service API as its clients (action server, Rasa failsafe) call it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HANDOFFS = "/api/handoffs"
+UNANSWERED_QUESTIONS = "/api/unanswered-questions"
+FAQ_PARAPHRASES = "/api/faq-paraphrases"
+
+
+def customer_messages(handoff_id: int) -> str:
+    """Return the path that passes a customer's message to the agent of a handoff."""
+    return f"/api/conversations/{handoff_id}/customer-messages"
+
+
+def offline_message(handoff_id: int) -> str:
+    """Return the path that turns a handoff nobody could take into a message left."""
+    return f"/api/conversations/{handoff_id}/offline-message"
+
+
+def abandon(handoff_id: int) -> str:
+    """Return the path that records that the customer left the queue."""
+    return f"/api/conversations/{handoff_id}/abandon"
+
+
+def rating(handoff_id: int) -> str:
+    """Return the path that stores the customer's rating of a resolved handoff."""
+    return f"/api/conversations/{handoff_id}/rating"
+
+
+def handed_off_slots(handoff_id: int) -> dict[str, Any]:
+    """Return the slot values that put a person in charge of the conversation."""
+    return {
+        "handoff_active": True,
+        "handoff_id": handoff_id,
+        "handoff_reason": None,
+        "handoff_offered": False,
+    }

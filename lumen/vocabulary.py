@@ -1,0 +1,60 @@
+"""The words the processes share: handoff reasons, channels, session keys, the text limit."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+# The longest text a customer, an agent or a handoff packet's turn may carry. The Rasa
+# channels refuse longer messages before NLU, the handoff API rejects them, the pages bound
+# their inputs to it (they read it from the handoff server's /vocabulary.js).
+MAX_TEXT_CHARS = 4000
+
+
+class _Word(str, Enum):
+    """A str enum that prints as its value on 3.10 and 3.11 alike (StrEnum is 3.11 only)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class HandoffReason(_Word):
+    """Why a conversation goes to a person; the handoff server orders its queue by it."""
+
+    CUSTOMER_REQUEST = "customer_request"
+    REPEATED_MISSES = "repeated_misses"
+    FRUSTRATION = "frustration"
+    SENSITIVE_TOPIC = "sensitive_topic"
+    BOT_FAILURE = "bot_failure"
+
+    @property
+    def label(self) -> str:
+        """Return the reason as agents read it in the console."""
+        return REASON_LABELS[self]
+
+
+REASON_LABELS = {
+    HandoffReason.CUSTOMER_REQUEST: "Asked for a person",
+    HandoffReason.FRUSTRATION: "Frustrated",
+    HandoffReason.REPEATED_MISSES: "Bot could not help",
+    HandoffReason.SENSITIVE_TOPIC: "Sensitive topic",
+    HandoffReason.BOT_FAILURE: "Bot failure",
+}
+
+
+class Channel(_Word):
+    """Where the customer talks to the assistant."""
+
+    WEB = "web"
+    KIOSK = "kiosk"
+
+
+CHANNELS = tuple(channel.value for channel in Channel)
+# A message that says nothing of where it came from came from the website widget.
+DEFAULT_CHANNEL = Channel.WEB
+
+# What a widget or kiosk sends with each message (Rasa's `customData` metadata) and the
+# handoff packet passes on to the agent.
+SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "locale")

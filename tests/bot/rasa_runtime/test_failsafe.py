@@ -1,0 +1,194 @@
+"""bot/failsafe.py under Rasa's own runtime (Python 3.10, rasa 3.6).
+
+tests/bot/test_failsafe_runtime.py runs these with `.venv-rasa/bin/python -m unittest`:
+the failsafe imports Rasa, which the 3.11 venv does not have, and Rasa's venv has no
+pytest (Rasa 3.6 pins a `packaging` too old for it), so they are unittest cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import unittest
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.failsafe import context_packet, expects_no_reply, is_up, rescue
+from bot.settings import BotSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+@lru_cache(maxsize=1)
+def domain() -> Domain:
+    return Domain.load(str(REPO_ROOT / "bot" / "domain.yml"))
+
+
+def user(text: str, intent: str, message_id: str, **metadata: Any) -> UserUttered:
+    return UserUttered(
+        text,
+        intent={"name": intent, "confidence": 0.93},
+        metadata=metadata,
+        message_id=message_id,
+        timestamp=1763800000.0,
+    )
+
+
+def tracker(*events: Any) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("guest-1", list(events), slots=domain().slots)
+
+
+CONVERSATION = (
+    user("where is the spa", "ask_question", "m-1", channel="kiosk", kiosk_id="deck-3"),
+    BotUttered("The spa is on deck 4, aft.", timestamp=1763800001.0),
+    SlotSet(
+        "faq_result", {"kind": "answer", "hits": [{"faq_id": "spa", "score": 0.8}], "tags": ["spa"]}
+    ),
+    SlotSet("customer_name", "Ines Duarte"),
+    user("and is it open now?", "ask_question", "m-2"),
+)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def with_handoff_server(
+    routes: dict[str, Handler], test: Callable[[BotSettings, aiohttp.ClientSession], Awaitable[Any]]
+) -> Any:
+    """Serve `routes` on a free loopback port as the handoff server and run `test` against it."""
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_route("*", path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    settings = BotSettings(handoff_url=f"http://127.0.0.1:{port}", handoff_service_token="t0k")
+    try:
+        async with aiohttp.ClientSession(
+            headers={"Authorization": "Bearer t0k"}, timeout=aiohttp.ClientTimeout(total=5)
+        ) as http:
+            return await test(settings, http)
+    finally:
+        await runner.cleanup()
+
+
+def message(text: str, message_id: str) -> UserMessage:
+    return UserMessage(text, CollectingOutputChannel(), "guest-1", message_id=message_id)
+
+
+def run_rescue(
+    conversation: DialogueStateTracker, agents_online: int
+) -> tuple[tuple[str | None, list[Any]], list[tuple[str, dict[str, Any]]]]:
+    received: list[tuple[str, dict[str, Any]]] = []
+
+    async def handoffs(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"] == "Bearer t0k"
+        received.append((request.path, await request.json()))
+        return web.json_response({"id": 42, "agents_online": agents_online, "position": 1})
+
+    async def customer_messages(request: web.Request) -> web.Response:
+        received.append((request.path, await request.json()))
+        return web.json_response({"id": 5})
+
+    routes = {
+        "/api/handoffs": handoffs,
+        "/api/conversations/{id}/customer-messages": customer_messages,
+    }
+    result = asyncio.run(
+        with_handoff_server(
+            routes,
+            lambda settings, http: rescue(http, conversation, message("hello?", "m-2"), settings),
+        )
+    )
+    return result, received
+
+
+class FailsafeTest(unittest.TestCase):
+    """The failsafe's packet, its decision to stay quiet, and the rescue itself."""
+
+    def test_the_packet_tells_the_agent_who_where_and_what_was_said_with_the_reason_bot_failure(
+        self,
+    ):
+        packet = context_packet(tracker(*CONVERSATION))
+
+        assert packet["conversation_id"] == "guest-1"
+        assert (packet["channel"], packet["kiosk_id"]) == ("kiosk", "deck-3")
+        assert packet["customer"]["name"] == "Ines Duarte"
+        assert packet["reason"] == "bot_failure"
+        assert [turn["role"] for turn in packet["transcript"]] == ["customer", "bot", "customer"]
+        assert packet["transcript"][0]["faq_hits"] == [{"faq_id": "spa", "score": 0.8}]
+        assert packet["tags"] == ["spa"]
+        assert packet["summary"].endswith('action server is down); last: "and is it open now?"')
+        # The Rasa process has no sentiment model: it sends none rather than a made-up one.
+        assert "sentiment" not in packet
+
+    def test_a_kiosk_wipe_expects_no_reply_and_a_question_does(self):
+        wiped = tracker(user("/session_end", "session_end", "m-9"))
+        asked = tracker(*CONVERSATION)
+
+        assert expects_no_reply(wiped, "m-9")
+        assert not expects_no_reply(asked, "m-2")
+        # A message the tracker never saw is not answered either.
+        assert expects_no_reply(asked, "m-unknown")
+
+    def test_with_someone_on_duty_the_rescue_hands_off_and_puts_the_person_in_charge(self):
+        (response, events), received = run_rescue(tracker(*CONVERSATION), agents_online=2)
+
+        [(path, packet)] = received
+        assert path == "/api/handoffs"
+        assert packet["reason"] == "bot_failure"
+        assert response == "utter_bot_failure_handoff"
+        assert SlotSet("handoff_active", True) in events
+        assert SlotSet("handoff_id", 42) in events
+
+    def test_with_nobody_on_duty_the_rescue_offers_to_leave_a_message(self):
+        (response, _), _ = run_rescue(tracker(*CONVERSATION), agents_online=0)
+        assert response == "utter_bot_failure_leave_message"
+
+    def test_during_a_handoff_the_message_goes_straight_to_the_agent(self):
+        handed_off = tracker(
+            *CONVERSATION, SlotSet("handoff_active", True), SlotSet("handoff_id", 7.0)
+        )
+
+        (response, events), received = run_rescue(handed_off, agents_online=1)
+
+        assert received == [
+            ("/api/conversations/7/customer-messages", {"text": "hello?", "idempotency_key": "m-2"})
+        ]
+        assert (response, events) == (None, [])
+
+    def test_with_the_handoff_server_down_too_the_customer_is_told_to_try_later(self):
+        async def refused(settings: BotSettings, http: aiohttp.ClientSession) -> Any:
+            gone = BotSettings(handoff_url="http://127.0.0.1:9", handoff_service_token="t0k")
+            return await rescue(http, tracker(*CONVERSATION), message("hello?", "m-2"), gone)
+
+        assert asyncio.run(with_handoff_server({}, refused)) == ("utter_handoff_unavailable", [])
+
+    def test_the_action_server_counts_as_up_only_when_its_health_route_answers(self):
+        async def health(request: web.Request) -> web.Response:
+            return web.json_response({"status": "ok"})
+
+        async def probe(settings: BotSettings, http: aiohttp.ClientSession) -> tuple[bool, bool]:
+            up = await is_up(http, f"{settings.handoff_url}/webhook")
+            down = await is_up(http, "http://127.0.0.1:9/webhook")
+            return up, down
+
+        assert asyncio.run(with_handoff_server({"/health": health}, probe)) == (True, False)
+
+    def test_the_packet_is_plain_json(self):
+        json.dumps(context_packet(tracker(*CONVERSATION)))
+
+
+if __name__ == "__main__":
+    unittest.main()
