@@ -13,6 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 RASA_VENV := .venv-rasa
 APP_VENV := .venv
+HANDOFF_VENV := .venv-handoff
 RASA := $(RASA_VENV)/bin/rasa
 PYTHON := $(APP_VENV)/bin/python
 
@@ -22,7 +23,9 @@ hash_of = $(shell { echo $(1); cat $(1) /dev/null; } | sha1sum | cut -c1-12)
 files_in = $(shell find $(1) -type f \( -name '*.yml' -o -name '*.yaml' \) 2>/dev/null | LC_ALL=C sort)
 
 RASA_VENV_STAMP := $(RASA_VENV)/.stamp-$(call hash_of,requirements/rasa.txt)
-APP_VENV_STAMP := $(APP_VENV)/.stamp-$(call hash_of,requirements/app.txt)
+APP_REQUIREMENTS := requirements/dev.txt requirements/actions.txt requirements/handoff.txt
+APP_VENV_STAMP := $(APP_VENV)/.stamp-$(call hash_of,$(APP_REQUIREMENTS))
+HANDOFF_VENV_STAMP := $(HANDOFF_VENV)/.stamp-$(call hash_of,requirements/handoff.txt)
 # What the model is trained on. The FAQ knowledge base is not: FAQ edits only
 # rebuild the search index. Nor are endpoints and credentials: they are read at run time.
 RASA_INPUTS := config.yml bot/domain.yml $(call files_in,data/nlu data/stories data/rules)
@@ -30,7 +33,7 @@ RASA_MODEL_NAME := bot-$(call hash_of,$(RASA_INPUTS))
 RASA_MODEL := models/rasa/$(RASA_MODEL_NAME).tar.gz
 FAQ_INPUTS := $(call files_in,data/faq)
 # The index also depends on the code that builds and calibrates it.
-FAQ_BUILDER := $(sort $(wildcard actions/faq/*.py))
+FAQ_BUILDER := $(sort $(wildcard actions/faq/*.py knowledge_base/*.py))
 FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER))
 SOCKETIO_CLIENT := handoff_server/static/vendor/socket.io.min.js
 SOCKETIO_CLIENT_VERSION := 4.8.1
@@ -65,8 +68,8 @@ format: venvs ## Rewrite the code in the house format (ruff).
 	$(APP_VENV)/bin/ruff format .
 	$(APP_VENV)/bin/ruff check --fix .
 
-venvs: ## Create both virtual environments (in parallel).
-	@$(MAKE) --no-print-directory --silent -j2 $(RASA_VENV_STAMP) $(APP_VENV_STAMP)
+venvs: ## Create the three virtual environments (in parallel).
+	@$(MAKE) --no-print-directory --silent -j3 $(RASA_VENV_STAMP) $(APP_VENV_STAMP) $(HANDOFF_VENV_STAMP)
 
 # $(call make_venv,DIR,PYTHON_VERSION,REQUIREMENTS): create or update a venv, then stamp it.
 define make_venv
@@ -80,9 +83,13 @@ $(RASA_VENV_STAMP): requirements/rasa.txt
 	@echo "==> $(RASA_VENV): Python 3.10 with Rasa (about 2 minutes the first time)"
 	$(call make_venv,$(RASA_VENV),3.10,requirements/rasa.txt)
 
-$(APP_VENV_STAMP): requirements/app.txt
-	@echo "==> $(APP_VENV): Python 3.11 with the action and handoff servers (about 2 minutes the first time)"
-	$(call make_venv,$(APP_VENV),3.11,requirements/app.txt)
+$(APP_VENV_STAMP): $(APP_REQUIREMENTS)
+	@echo "==> $(APP_VENV): Python 3.11 with the action server, tests and tools (about 2 minutes the first time)"
+	$(call make_venv,$(APP_VENV),3.11,requirements/dev.txt)
+
+$(HANDOFF_VENV_STAMP): requirements/handoff.txt
+	@echo "==> $(HANDOFF_VENV): Python 3.11 with the handoff server only (Flask, no ML stack)"
+	$(call make_venv,$(HANDOFF_VENV),3.11,requirements/handoff.txt)
 
 .env: .env.example
 	@$$(scripts/find-python 3.11) scripts/ensure_env.py .env.example .env
@@ -104,9 +111,9 @@ $(FAQ_INDEX_STAMP): $(APP_VENV_STAMP) $(FAQ_INPUTS) $(FAQ_BUILDER)
 	$(PYTHON) -m actions.faq build --faq-dir data/faq --out models/faq
 	@rm -f models/faq/.stamp-* && touch $@
 
-db: .env $(APP_VENV_STAMP) ## Create or upgrade the handoff database schema.
+db: .env $(HANDOFF_VENV_STAMP) ## Create or upgrade the handoff database schema.
 	@mkdir -p var
-	$(PYTHON) -m handoff_server migrate
+	$(HANDOFF_VENV)/bin/python -m handoff_server migrate
 
 $(SOCKETIO_CLIENT):
 	@echo "==> Fetching the socket.io browser client $(SOCKETIO_CLIENT_VERSION) from the npm registry"
@@ -124,4 +131,4 @@ clean: ## Remove build output and local data (models/, var/).
 	rm -rf models/rasa models/faq var .pytest_cache .mypy_cache .ruff_cache
 
 distclean: clean ## Also remove the virtual environments and .env.
-	rm -rf $(RASA_VENV) $(APP_VENV) .env
+	rm -rf $(RASA_VENV) $(APP_VENV) $(HANDOFF_VENV) .env

@@ -17,9 +17,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import sentiment_of, session_metadata
-from actions.faq.knowledge_base import normalize_text
 from actions.handoff import UsesHandoffClient, hand_off
 from actions.handoff_client import HandoffClient, HandoffUnavailable
+from knowledge_base.faqs import normalize_text
 from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)

@@ -90,7 +90,7 @@ def run_eval(kb: Path, queries: Path, *extra: str) -> dict[str, Any]:
 def build(kb_csv: Path, workdir: Path) -> tuple[Path, Path, float]:
     """Write the KB as FAQ YAML and build its index with `make index`'s command; time it."""
     from actions.faq.evaluate import knowledge_base_from_csv
-    from actions.faq.knowledge_base import write_faqs
+    from knowledge_base.faqs import write_faqs
 
     faq_dir, index_dir = workdir / "faq", workdir / "index"
     write_faqs(knowledge_base_from_csv(kb_csv), faq_dir / "kb.yml")
@@ -140,7 +140,7 @@ def latencies(faq_dir: Path, index_dir: Path, queries: list[str]) -> dict[str, l
     from actions.faq.encoder import default_model_path, onnx_model_name
     from actions.faq.engine import FaqEngine
     from actions.faq.index import FaqIndex
-    from actions.faq.knowledge_base import fingerprint, load_knowledge_base
+    from knowledge_base.faqs import fingerprint, load_knowledge_base
 
     engine = FaqEngine(index_dir=index_dir, faq_dir=faq_dir)
     engine.load()

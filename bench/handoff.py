@@ -41,8 +41,8 @@ from bench.load import (
 from bench.report import Chart, Row, format_summary, say, write_report
 from bench.stats import percentile, summarize
 from handoff_server.queueing import REASON_PRIORITY
-from tests.e2e.stack import REPO_ROOT, Stack, running_stack
-from tests.e2e.widget_socket import WidgetSocket
+from scripts.stack import REPO_ROOT, Stack, running_stack
+from scripts.widget_socket import WidgetSocket
 
 REPORT_PATH = REPO_ROOT / "reports" / "bench" / "handoff.html"
 SOCKET_P95_TARGET_MS = 300.0

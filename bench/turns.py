@@ -21,11 +21,11 @@ from pathlib import Path
 
 import aiohttp
 
-from actions.faq.knowledge_base import load_knowledge_base
 from bench.load import new_session
 from bench.report import Chart, Row, format_summary, say, write_report
 from bench.stats import summarize
-from tests.e2e.stack import REPO_ROOT, running_stack
+from knowledge_base.faqs import load_knowledge_base
+from scripts.stack import REPO_ROOT, running_stack
 
 REPORT_PATH = REPO_ROOT / "reports" / "bench" / "turns.html"
 # Rasa's team quotes about 20 messages per second for one instance.

@@ -17,6 +17,7 @@ from handoff_server.pages import pages
 from handoff_server.rasa_client import RasaClient
 from handoff_server.services import Services
 from handoff_server.settings import load_settings
+from knowledge_base.faqs import KnowledgeBaseDirectory
 
 # A handoff packet carries the whole transcript; 4,000 characters a turn leaves room for ~250.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -45,7 +46,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db = Database(make_engine(settings.database_url))
     outbox = Outbox(db, rasa_client or RasaClient(settings.rasa_url, settings.rasa_api_token))
     app.extensions["handoff"] = Services(
-        settings=settings, db=db, outbox=outbox, feed=events.EventFeed(db)
+        settings=settings,
+        db=db,
+        outbox=outbox,
+        feed=events.EventFeed(db),
+        knowledge_base=KnowledgeBaseDirectory(settings.faq_data_dir),
     )
     register_error_handlers(app)
     app.register_blueprint(api.bp)

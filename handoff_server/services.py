@@ -9,6 +9,7 @@ from flask import current_app
 
 from handoff_server.db import Database
 from handoff_server.settings import Settings
+from knowledge_base.faqs import KnowledgeBaseDirectory
 
 if TYPE_CHECKING:
     from handoff_server.events import EventFeed
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
-    """The settings, database, outbox and event feed of one app."""
+    """The settings, database, outbox, event feed and knowledge base of one app."""
 
     settings: Settings
     db: Database
     outbox: Outbox
     feed: EventFeed
+    knowledge_base: KnowledgeBaseDirectory
 
 
 def services() -> Services:

@@ -9,14 +9,6 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify
 from werkzeug.exceptions import Conflict, ServiceUnavailable, UnprocessableEntity
 
-# The knowledge base library imports neither Rasa nor the embedding model.
-from actions.faq.knowledge_base import (
-    Faq,
-    KnowledgeBaseError,
-    load_knowledge_base,
-    normalize_text,
-    text_owners,
-)
 from handoff_server import faq_gaps, schemas
 from handoff_server.auth import require_role, require_service
 from handoff_server.db import Database, taught_paraphrases
@@ -24,13 +16,16 @@ from handoff_server.records import iso_time
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
 
+# The knowledge base library needs PyYAML only: neither Rasa nor the embedding stack.
+from knowledge_base.faqs import Faq, KnowledgeBaseError, normalize_text, text_owners
+
 bp = Blueprint("teaching", __name__, url_prefix="/api")
 
 
-def knowledge_base() -> list[Faq]:
-    """Load the FAQs of FAQ_DATA_DIR; a broken knowledge base answers 503 with its problems."""
+def current_faqs() -> list[Faq]:
+    """Return the FAQs of FAQ_DATA_DIR; a broken knowledge base answers 503 with its problems."""
     try:
-        return load_knowledge_base(services().settings.faq_data_dir)
+        return services().knowledge_base.faqs()
     except KnowledgeBaseError as error:
         raise ServiceUnavailable(str(error)) from error
 
@@ -107,7 +102,7 @@ def paraphrase_json(row: Mapping[str, Any]) -> dict[str, Any]:
 @require_role("supervisor")
 def list_faqs() -> Response:
     """List the knowledge base's FAQs (id, question, channels), to teach questions to."""
-    faqs = sorted(knowledge_base(), key=lambda faq: faq.question.casefold())
+    faqs = sorted(current_faqs(), key=lambda faq: faq.question.casefold())
     return jsonify(
         faqs=[{"id": faq.id, "question": faq.question, "channels": faq.channels} for faq in faqs]
     )
@@ -118,7 +113,7 @@ def list_faqs() -> Response:
 @json_body(schemas.TEACH)
 def teach_question(question_id: int, body: dict[str, Any]) -> tuple[Response, int]:
     """Teach a question to an FAQ: the bot answers it with that FAQ from then on."""
-    faqs = knowledge_base()
+    faqs = current_faqs()
     faq = next((faq for faq in faqs if faq.id == body["faq_id"]), None)
     if faq is None:
         raise UnprocessableEntity(f"no FAQ with id '{body['faq_id']}'")

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from actions.faq.index import FaqIndexError
-from actions.faq.knowledge_base import KnowledgeBaseError
+from knowledge_base.faqs import KnowledgeBaseError
+from lumen.vocabulary import CHANNELS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     search = commands.add_parser("search", help="show the decision for one question")
     search.add_argument("text")
-    search.add_argument("--channel", choices=("web", "kiosk"))
+    search.add_argument("--channel", choices=CHANNELS)
     search.add_argument("--faq-dir", type=Path, default=Path("data/faq"))
     search.add_argument("--index-dir", type=Path, default=Path("models/faq"))
     search.add_argument("--json", action="store_true", help="print JSON")
@@ -58,7 +59,7 @@ def run_build(args: argparse.Namespace) -> int:
     """Export the encoder and build the index for a knowledge base directory."""
     from actions.faq.encoder import OnnxEncoder, export_encoder
     from actions.faq.index import build_index
-    from actions.faq.knowledge_base import load_knowledge_base
+    from knowledge_base.faqs import load_knowledge_base
 
     started = time.perf_counter()
     faqs = load_knowledge_base(args.faq_dir)
@@ -108,7 +109,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Validate a CSV or JSON file of questions and answers and write it as FAQ YAML."""
-    from actions.faq.importer import import_faqs
+    from knowledge_base.importer import import_faqs
 
     faqs = import_faqs(args.file, args.out)
     paraphrases = sum(len(faq.paraphrases) for faq in faqs)

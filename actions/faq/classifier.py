@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from actions.faq.files import replace_file
+from knowledge_base.files import replace_file
 
 # Fixed training recipe (multinomial logistic regression by minibatch Adam from zero): a few
 # passes fit ten thousand texts in seconds; a small KB gets at least MIN_STEPS updates.

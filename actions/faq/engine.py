@@ -15,7 +15,7 @@ import numpy as np
 from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind, final_score
 from actions.faq.encoder import Encoder, OnnxEncoder
 from actions.faq.index import FaqIndex, FaqIndexError, IndexedText
-from actions.faq.knowledge_base import (
+from knowledge_base.faqs import (
     CHANNELS,
     Faq,
     fingerprint,

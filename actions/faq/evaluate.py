@@ -14,7 +14,7 @@ import numpy as np
 from actions.faq.encoder import OnnxEncoder, export_encoder
 from actions.faq.engine import FaqEngine
 from actions.faq.index import build_index
-from actions.faq.knowledge_base import (
+from knowledge_base.faqs import (
     Faq,
     KnowledgeBaseError,
     find_conflicts,

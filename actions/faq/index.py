@@ -14,8 +14,8 @@ import numpy as np
 from actions.faq.calibration import Thresholds, calibrate
 from actions.faq.classifier import Classifier
 from actions.faq.encoder import Encoder
-from actions.faq.files import replace_file
-from actions.faq.knowledge_base import Faq, fingerprint
+from knowledge_base.faqs import Faq, fingerprint
+from knowledge_base.files import replace_file
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq.engine import Decision, Hit
-from actions.faq.knowledge_base import Faq
 from actions.handoff_client import HandoffConflict, HandoffUnavailable
+from knowledge_base.faqs import Faq
 
 REFUND = Faq(
     id="refund_timeline",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from scripts.stack import Stack, running_stack
 from tests.e2e.pages import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.stack import Stack, running_stack
 
 RUNNING: list[Stack] = []
 

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.stack import faq
+from tests.e2e.faqs import faq
 
 # Debian's Chromium (`make browser`), never a browser Playwright downloads.
 CHROMIUM = "/usr/bin/chromium"

@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from handoff_server.settings import WEEKDAYS
-from tests.e2e.stack import Stack, faq, free_port, running_stack
-from tests.e2e.widget_socket import WidgetSocket
+from scripts.stack import Stack, free_port, running_stack
+from scripts.widget_socket import WidgetSocket
+from tests.e2e.faqs import faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,8 +12,9 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from scripts.stack import Stack
+from tests.e2e.faqs import faq
 from tests.e2e.pages import HOSTILE_TEXT, REPLY_TIMEOUT_MS, answer_of, ask, open_widget
-from tests.e2e.stack import Stack, faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -11,7 +11,7 @@ import pytest
 from actions.faq.encoder import OnnxEncoder, export_encoder
 from actions.faq.engine import FaqEngine
 from actions.faq.index import build_index
-from actions.faq.knowledge_base import load_knowledge_base
+from knowledge_base.faqs import load_knowledge_base
 
 # The model ships inside a Python package; nothing may reach for the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -12,7 +12,7 @@ import pytest
 from actions.faq.classifier import Classifier, fit_classifier
 from actions.faq.engine import FaqEngine
 from actions.faq.index import FaqIndex, build_index
-from actions.faq.knowledge_base import Faq, fingerprint, load_knowledge_base, write_faqs
+from knowledge_base.faqs import Faq, fingerprint, load_knowledge_base, write_faqs
 
 
 class TableEncoder:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.faq.knowledge_base import load_knowledge_base
+from knowledge_base.faqs import load_knowledge_base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

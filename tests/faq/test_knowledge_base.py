@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.faq.knowledge_base import KnowledgeBaseError, load_knowledge_base
+from knowledge_base.faqs import KnowledgeBaseDirectory, KnowledgeBaseError, load_knowledge_base
 
 GOOD_FAQ = """
   - id: {id}
@@ -110,3 +110,25 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     assert any("empty answer" in problem for problem in problems)
     assert any("unknown channel 'tv'" in problem for problem in problems)
     assert any("expected a top-level 'faqs:' list" in problem for problem in problems)
+
+
+def test_a_loaded_directory_is_read_again_only_when_a_file_changes(tmp_path: Path) -> None:
+    faq_file = tmp_path / "onboard.yml"
+    faq_file.write_text("faqs:" + faq_yaml(answer="Yes, free."))
+    directory = KnowledgeBaseDirectory(tmp_path)
+
+    first = directory.faqs()
+    assert directory.faqs() is first  # unchanged files: no second parse
+
+    faq_file.write_text("faqs:" + faq_yaml(answer="Yes, for 5 euros a day."))
+    (tmp_path / "gym.yml").write_text(
+        "faqs:" + faq_yaml(id="gym", question="Is there a gym?", paraphrase="fitness room")
+    )
+
+    assert sorted(faq.answer for faq in directory.faqs()) == [
+        "Yes, for 5 euros a day.",
+        "Yes, free.",
+    ]
+    (tmp_path / "gym.yml").write_text("faqs: [")
+    with pytest.raises(KnowledgeBaseError, match="not valid YAML"):
+        directory.faqs()

@@ -11,7 +11,7 @@ import pytest
 from actions.faq.calibration import FaqScorer, Thresholds
 from actions.faq.engine import FaqEngine
 from actions.faq.index import METADATA_FILE, FaqIndex, FaqIndexError, IndexedText
-from actions.faq.knowledge_base import fingerprint, load_knowledge_base
+from knowledge_base.faqs import fingerprint, load_knowledge_base
 
 QUERIES = [
     "can I get my money back",

@@ -1,4 +1,4 @@
-"""`make run` starts the handoff server under gunicorn with its config, and it serves."""
+"""`make run` starts the handoff server with gunicorn and its config, from its lean venv."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import requests
 from handoff_server.db import make_engine, migrate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# As the Procfile runs it: from the venv of requirements/handoff.txt, without the ML stack.
+HANDOFF_VENV_BIN = REPO_ROOT / ".venv-handoff" / "bin"
 
 
 def _free_port():
@@ -29,7 +30,7 @@ def test_gunicorn_config_serves_healthz_and_the_api(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
         [
-            str(Path(sys.executable).with_name("gunicorn")),
+            str(HANDOFF_VENV_BIN / "gunicorn"),
             "--config",
             "handoff_server/gunicorn.conf.py",
             "handoff_server:create_app()",

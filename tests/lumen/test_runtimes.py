@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,3 +31,19 @@ def test_the_shared_package_imports_under_rasas_python_3_10():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == '[[3, 10], "bot_failure"]'
+
+
+@pytest.mark.parametrize("heavy", ["actions", "torch", "numpy", "spacy", "faiss", "transformers"])
+def test_the_handoff_server_runs_without_the_action_servers_stack(heavy):
+    # The handoff venv does not have them at all; the import must not reach for them either.
+    result = run_python(
+        ".venv-handoff",
+        "import sys\n"
+        "import handoff_server, handoff_server.teaching, knowledge_base.faqs\n"
+        f"assert {heavy!r} not in sys.modules\n"
+        "import importlib.util\n"
+        f"print(importlib.util.find_spec({heavy!r}) is None)",
+    )
+    assert result.returncode == 0, result.stderr
+    # `actions` is in the repository, so only the installed packages can be absent.
+    assert result.stdout.strip() == ("False" if heavy == "actions" else "True")

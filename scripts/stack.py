@@ -1,5 +1,7 @@
 """Run the real stack (Rasa, action server, handoff server) as `make run` does, privately.
 
+Used by the end-to-end tests and the benchmarks.
+
 The processes run exactly as `make run` starts them: honcho with the project's
 Procfile, here with an env file of free ports, fresh secrets and databases in a
 temporary directory, so a developer's own `make run` is never disturbed.
@@ -19,15 +21,17 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import requests
 
-from actions.faq.knowledge_base import Faq, load_knowledge_base
 from scripts.ensure_env import parse_line
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 STARTUP_TIMEOUT_S = 240
+
+
+class StackFailed(RuntimeError):
+    """The stack did not come up; the message ends with the processes' log."""
 
 
 def free_port() -> int:
@@ -127,7 +131,7 @@ def wait_until_healthy(stack: Stack, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while checks:
         if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the stack did not come up; its log:\n{stack.log()[-6000:]}")
+            raise StackFailed(f"the stack did not come up; its log:\n{stack.log()[-6000:]}")
         try:
             if requests.get(checks[0], timeout=2).status_code == 200:
                 checks.pop(0)
@@ -168,9 +172,3 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-
-
-def faq(faq_id: str) -> Faq:
-    """Return one entry of the knowledge base the stack answers from."""
-    by_id = {entry.id: entry for entry in load_knowledge_base(REPO_ROOT / "data" / "faq")}
-    return by_id[faq_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +12,8 @@ from typing import Any
 
 import yaml
 
-from actions.faq.files import replace_file
-
-CHANNELS = ("web", "kiosk")
+from knowledge_base.files import replace_file
+from lumen.vocabulary import CHANNELS
 
 
 class KnowledgeBaseError(ValueError):
@@ -65,6 +65,36 @@ def load_knowledge_base(faq_dir: Path) -> list[Faq]:
     if problems:
         raise KnowledgeBaseError(problems)
     return [faq for faq, _ in entries]
+
+
+class KnowledgeBaseDirectory:
+    """The knowledge base of one directory, loaded once and again only when its files change.
+
+    A request that needs the FAQs costs a `stat` of each file, not a YAML parse.
+    """
+
+    def __init__(self, faq_dir: Path) -> None:
+        self.faq_dir = Path(faq_dir)
+        self._lock = threading.Lock()
+        self._loaded: tuple[tuple[tuple[str, int, int], ...], list[Faq]] | None = None
+
+    def faqs(self) -> list[Faq]:
+        """Return the FAQs, reloading if a file changed; raise KnowledgeBaseError if broken."""
+        stamp = self._stamp()
+        with self._lock:
+            if self._loaded is None or self._loaded[0] != stamp:
+                self._loaded = (stamp, load_knowledge_base(self.faq_dir))
+            return self._loaded[1]
+
+    def _stamp(self) -> tuple[tuple[str, int, int], ...]:
+        found = []
+        for path in sorted(self.faq_dir.glob("*.yml")):
+            try:
+                status = path.stat()
+            except FileNotFoundError:
+                continue
+            found.append((path.name, status.st_mtime_ns, status.st_size))
+        return tuple(found)
 
 
 def read_entries(

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from actions.faq.knowledge_base import (
+from knowledge_base.faqs import (
     Faq,
     KnowledgeBaseError,
     find_conflicts,
