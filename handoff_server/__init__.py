@@ -12,6 +12,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from handoff_server import api, events, faq_gaps, teaching
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
+from handoff_server.event_log import EventFeed
 from handoff_server.outbox import Outbox
 from handoff_server.pages import pages
 from handoff_server.rasa_client import RasaClient
@@ -49,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=settings,
         db=db,
         outbox=outbox,
-        feed=events.EventFeed(db),
+        feed=EventFeed(db),
         knowledge_base=KnowledgeBaseDirectory(settings.faq_data_dir),
     )
     register_error_handlers(app)

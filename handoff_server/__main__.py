@@ -6,10 +6,9 @@ import argparse
 import getpass
 import sys
 
-from werkzeug.exceptions import HTTPException
-
 from handoff_server import accounts
 from handoff_server.db import Database, make_engine, migrate, resolve_url
+from handoff_server.domain_errors import HandoffError
 from handoff_server.settings import load_settings
 
 
@@ -53,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             display_name=args.name,
             team=args.team,
         )
-    except HTTPException as error:
-        print(f"error: {error.description}", file=sys.stderr)
+    except HandoffError as error:
+        print(f"error: {error.message}", file=sys.stderr)
         return 1
     print(f"created {agent['role']} {agent['username']} ({agent['display_name']})")
     return 0

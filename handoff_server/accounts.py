@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from werkzeug.exceptions import BadRequest, Conflict
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from handoff_server.db import Database, agents
+from handoff_server.domain_errors import Conflict, Invalid
 from handoff_server.settings import DEFAULT_TEAM
 
 ROLES = ("agent", "supervisor", "admin")
@@ -71,11 +71,11 @@ def create_agent(
 ) -> dict[str, Any]:
     """Create an agent account; refuse short passwords, unknown roles and taken usernames."""
     if len(password.strip()) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     if username.lower() in RESERVED_USERNAMES:
-        raise BadRequest(f"the username '{username}' is reserved")
+        raise Invalid(f"the username '{username}' is reserved")
     if role not in ROLES:
-        raise BadRequest(f"the role must be one of {', '.join(ROLES)}")
+        raise Invalid(f"the role must be one of {', '.join(ROLES)}")
     with db.write() as conn:
         if find_agent(conn, username) is not None:
             raise Conflict(f"agent '{username}' already exists")

@@ -9,14 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify
 from sqlalchemy.engine import Connection
-from werkzeug.exceptions import Conflict, NotFound
 
 from handoff_server import schemas
 from handoff_server.auth import require_role, require_service
 from handoff_server.db import Database, unanswered_questions
+from handoff_server.domain_errors import Conflict, NotFound
+from handoff_server.event_log import record_event
 from handoff_server.records import iso_time
 from handoff_server.services import services
-from handoff_server.store import record_event
 from handoff_server.validation import json_body, query_args
 
 bp = Blueprint("faq_gaps", __name__, url_prefix="/api")

@@ -8,18 +8,16 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from werkzeug.exceptions import NotFound
 
 from handoff_server.db import (
     Database,
     agents,
     conversations,
-    event_sequence,
-    events,
     messages,
     notes,
     transitions,
 )
+from handoff_server.domain_errors import NotFound
 from handoff_server.queueing import QUEUE_ORDER, median_wait_s, queue_fields, queue_positions
 
 LISTED_STATES = ("queued", "assigned", "resolved", "abandoned", "offline")
@@ -213,32 +211,3 @@ def conversation_detail(db: Database, conversation_id: int) -> dict[str, Any]:
                 for step in history
             ],
         }
-
-
-def last_event_id(db: Database) -> int:
-    """Return the id of the newest stream event (0 when there is none)."""
-    with db.read() as conn:
-        return int(conn.execute(sa.select(event_sequence.c.last_event_id)).scalar_one())
-
-
-def events_after(db: Database, after: int, limit: int | None = 200) -> list[dict[str, Any]]:
-    """Return stream events newer than `after`, oldest first (all of them if no limit)."""
-    with db.read() as conn:
-        rows = conn.execute(
-            sa.select(events.c.id, events.c.kind, events.c.payload)
-            .where(events.c.id > after)
-            .order_by(events.c.id)
-            .limit(limit)
-        ).all()
-    return [dict(row._mapping) for row in rows]
-
-
-def latest_events(db: Database, count: int) -> list[dict[str, Any]]:
-    """Return the newest `count` stream events, oldest first."""
-    with db.read() as conn:
-        rows = conn.execute(
-            sa.select(events.c.id, events.c.kind, events.c.payload)
-            .order_by(events.c.id.desc())
-            .limit(count)
-        ).all()
-    return [dict(row._mapping) for row in reversed(rows)]

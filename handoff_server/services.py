@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from handoff_server.db import Database
+from handoff_server.event_log import EventFeed
+from handoff_server.outbox import Outbox
 from handoff_server.settings import Settings
 from knowledge_base.faqs import KnowledgeBaseDirectory
-
-if TYPE_CHECKING:
-    from handoff_server.events import EventFeed
-    from handoff_server.outbox import Outbox
 
 
 @dataclass(frozen=True)

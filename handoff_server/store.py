@@ -8,19 +8,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from werkzeug.exceptions import BadRequest, Conflict, Forbidden
 
 from handoff_server import accounts, outbox
 from handoff_server.db import (
     OPEN_STATES,
     Database,
     conversations,
-    event_sequence,
-    events,
     messages,
     notes,
     transitions,
 )
+from handoff_server.domain_errors import Conflict, Forbidden, Invalid
+from handoff_server.event_log import record_event
 from handoff_server.queueing import QUEUE_ORDER, REASON_PRIORITY, queue_fields, queue_positions
 from handoff_server.records import (
     conversation_json,
@@ -48,17 +47,6 @@ def _require_owner(conversation: Mapping[str, Any], agent: Agent, action: str) -
             f"conversation {conversation['id']} is assigned to "
             f"{conversation['assignee_username']}; only they or a supervisor can {action}"
         )
-
-
-def record_event(conn: Connection, kind: str, payload: dict[str, Any], now: float) -> None:
-    """Add an event to the agents' stream, in the caller's write transaction."""
-    event_id = conn.execute(
-        event_sequence.update()
-        .where(event_sequence.c.id == 1)
-        .values(last_event_id=event_sequence.c.last_event_id + 1)
-        .returning(event_sequence.c.last_event_id)
-    ).scalar_one()
-    conn.execute(events.insert().values(id=event_id, kind=kind, payload=payload, created_at=now))
 
 
 def _publish(conn: Connection, conversation_id: int, now: float) -> dict[str, Any]:
@@ -353,7 +341,7 @@ def transfer(
         if to_agent is not None:
             target = accounts.find_agent(conn, to_agent)
             if target is None:
-                raise BadRequest(f"field 'agent' must name an agent; there is no '{to_agent}'")
+                raise Invalid(f"field 'agent' must name an agent; there is no '{to_agent}'")
             if target["id"] == conversation["assignee_id"]:
                 raise Conflict(f"conversation {conversation_id} is already assigned to {to_agent}")
             _assign(conn, conversation, target, agent, now)

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
-from werkzeug.exceptions import Conflict, ServiceUnavailable, UnprocessableEntity
+from werkzeug.exceptions import ServiceUnavailable
 
 from handoff_server import faq_gaps, schemas
 from handoff_server.auth import require_role, require_service
 from handoff_server.db import Database, taught_paraphrases
+from handoff_server.domain_errors import Conflict, Unprocessable
 from handoff_server.records import iso_time
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
@@ -42,7 +43,7 @@ def teach(
         question = faq_gaps.open_question(conn, question_id, "only open questions can be taught")
         key = normalize_text(question["text"])
         if not key:
-            raise UnprocessableEntity(f"question {question_id} has no words to teach")
+            raise Unprocessable(f"question {question_id} has no words to teach")
         owner = text_owners(faqs).get(key)
         if owner is not None:
             other = next(faq for faq in faqs if faq.id == owner)
@@ -116,7 +117,7 @@ def teach_question(question_id: int, body: dict[str, Any]) -> tuple[Response, in
     faqs = current_faqs()
     faq = next((faq for faq in faqs if faq.id == body["faq_id"]), None)
     if faq is None:
-        raise UnprocessableEntity(f"no FAQ with id '{body['faq_id']}'")
+        raise Unprocessable(f"no FAQ with id '{body['faq_id']}'")
     paraphrase, created = teach(services().db, question_id, faq, faqs, g.agent["username"])
     return jsonify(paraphrase), 201 if created else 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.load import LoadRun, Sample, SseEvent, SseParser, event_field
-from handoff_server.events import format_sse
+from handoff_server.event_log import format_sse
 
 
 def feed(lines: list[str]) -> list[SseEvent]:

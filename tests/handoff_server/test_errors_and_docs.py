@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from handoff_server import accounts, domain_errors, records
+
 
 def test_healthz(client):
     response = client.get("/healthz")
@@ -99,3 +101,17 @@ def test_openapi_shows_auth_and_bodies_as_enforced(client):
     assert "security" not in paths["/api/auth/token"]["post"]
     listed = {p["name"] for p in paths["/api/conversations"]["get"]["parameters"]}
     assert listed == {"state", "team", "limit"}
+
+
+def test_the_data_layer_refuses_in_its_own_words_and_the_api_maps_them(client, services, service):
+    # No HTTP in the data layer: a duplicate agent is a Conflict, a missing conversation
+    # NotFound, both of domain_errors; errors.py alone turns them into 409 and 404.
+    with pytest.raises(domain_errors.Conflict, match="already exists"):
+        accounts.create_agent(services.db, "alice", "a-long-password", "agent")
+    with services.db.read() as conn, pytest.raises(domain_errors.NotFound, match="42"):
+        records.load_conversation(conn, 42)
+
+    response = client.post("/api/conversations/42/abandon", json={}, headers=service)
+
+    assert response.status_code == 404
+    assert response.json == {"error": "not_found", "message": "conversation 42 not found"}

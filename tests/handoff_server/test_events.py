@@ -7,7 +7,7 @@ import time
 
 import sqlalchemy as sa
 
-from handoff_server.events import EventFeed
+from handoff_server.event_log import EventFeed
 
 
 def read_events(response, count, timeout_s=3.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_server.events import format_sse
+from handoff_server.event_log import format_sse
 
 
 def test_plain_data():

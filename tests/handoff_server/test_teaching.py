@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from handoff_server import faq_gaps, records
+from handoff_server import event_log, faq_gaps
 
 FIXTURE_KB = Path(__file__).resolve().parents[1] / "faq" / "kb"
 
@@ -258,7 +258,7 @@ def test_recording_and_closing_questions_reach_the_console_stream(
     client.post(f"/api/unanswered-questions/{question['id']}/dismiss", headers=agent_headers("sue"))
 
     kinds = [
-        (event["kind"], event["payload"]) for event in records.events_after(services.db, 0, None)
+        (event["kind"], event["payload"]) for event in event_log.events_after(services.db, 0, None)
     ]
     assert kinds == [
         (faq_gaps.EVENT_KIND, {"id": question["id"], "status": "open"}),
