@@ -1,4 +1,7 @@
-"""Settings of the action server, read from the environment in one place."""
+"""Settings of the action server, read from the environment in one place.
+
+The environment only: `python -m actions` (the process entry point) loads `.env` into it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-# `make run` passes .env through honcho; a bare `python -m rasa_sdk` still finds it.
-load_dotenv(REPO_ROOT / ".env", override=False)
+ENV_FILE = REPO_ROOT / ".env"
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        # Read by the pages blueprint: where customers' browsers reach Rasa's socket.io.
-        PUBLIC_RASA_URL=settings.public_rasa_url,
     )
     db = Database(make_engine(settings.database_url))
     outbox = Outbox(db, rasa_client or RasaClient(settings.rasa_url, settings.rasa_api_token))

@@ -9,7 +9,7 @@ import sys
 from handoff_server import accounts
 from handoff_server.db import Database, make_engine, migrate, resolve_url
 from handoff_server.domain_errors import HandoffError
-from handoff_server.settings import load_settings
+from handoff_server.settings import load_env_file, load_settings
 
 
 def _read_password() -> str:
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--team", help="team (default: general)")
     args = parser.parse_args(argv)
 
+    load_env_file()
     database_url = load_settings().database_url
     engine = make_engine(database_url)
     if args.command == "migrate":

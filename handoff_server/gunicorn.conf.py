@@ -19,6 +19,8 @@ _settings_module = importlib.util.module_from_spec(_spec)
 # dataclasses look their module up in sys.modules.
 sys.modules[_spec.name] = _settings_module
 _spec.loader.exec_module(_settings_module)
+# The process entry point: the one place, with `python -m handoff_server`, that reads .env.
+_settings_module.load_env_file()
 _settings = _settings_module.load_settings()
 
 bind = f"0.0.0.0:{_settings.port}"

@@ -7,11 +7,11 @@ import re
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
+from handoff_server.services import services
 from lumen.vocabulary import CHANNELS, MAX_TEXT_CHARS, HandoffReason
 
 pages = Blueprint("pages", __name__)
 
-DEFAULT_PUBLIC_RASA_URL = "http://localhost:5005"
 DEFAULT_KIOSK_IDLE_S = 120
 DEFAULT_KIOSK_COUNTDOWN_S = 15
 # Kiosk ids and locations end up in the context packet an agent reads: keep them short and plain.
@@ -20,7 +20,7 @@ _KIOSK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def public_rasa_url() -> str:
     """Return the Rasa socket.io URL as customers' browsers reach it."""
-    return str(current_app.config.get("PUBLIC_RASA_URL") or DEFAULT_PUBLIC_RASA_URL).rstrip("/")
+    return services().settings.public_rasa_url
 
 
 def _seconds(name: str, default: int, low: int, high: int) -> int:

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
-
-# This module imports nothing beyond the standard library and python-dotenv, so that
-# gunicorn.conf.py can load it without importing Flask before gevent patches the worker.
+# This module imports nothing beyond the standard library, so that gunicorn.conf.py can
+# load it without importing Flask before gevent patches the worker. It reads the
+# environment only: the entry points (`python -m handoff_server`, gunicorn.conf.py) load
+# `.env` into it first, with `load_env_file`.
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
+DEFAULT_PUBLIC_RASA_URL = "http://localhost:5005"
 DEFAULT_TEAM = "general"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(
@@ -86,7 +87,6 @@ class Settings:
     port: int
     business_hours: BusinessHours
     team_routes: dict[str, str]
-    redis_url: str | None
     agent_token_ttl_s: int
     testing: bool
     outbox_worker: bool
@@ -122,10 +122,19 @@ def _team_routes(value: Any) -> dict[str, str]:
     return routes
 
 
+def load_env_file(path: Path = ENV_FILE) -> None:
+    """Put the variables of a `.env` file into the environment; real variables win.
+
+    For the process entry points only; `make run` passes `.env` through honcho already.
+    """
+    from dotenv import load_dotenv  # imported here: gunicorn.conf.py loads this module by path
+
+    load_dotenv(path, override=False)
+
+
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read settings from `overrides`, then the environment, then `.env`, then defaults."""
-    # Real environment variables win over .env, as python-dotenv does without override=True.
-    values: dict[str, Any] = {**dotenv_values(ENV_FILE), **os.environ, **(overrides or {})}
+    """Read settings from `overrides`, then the environment, then defaults."""
+    values: dict[str, Any] = {**os.environ, **(overrides or {})}
 
     def get(name: str, default: str = "") -> Any:
         value = values.get(name)
@@ -138,13 +147,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         service_token=get("HANDOFF_SERVICE_TOKEN"),
         rasa_url=get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
         rasa_api_token=get("RASA_API_TOKEN"),
-        public_rasa_url=get("PUBLIC_RASA_URL", "http://localhost:5005").rstrip("/"),
+        public_rasa_url=get("PUBLIC_RASA_URL", DEFAULT_PUBLIC_RASA_URL).rstrip("/"),
         port=int(get("HANDOFF_PORT", "8000")),
         business_hours=BusinessHours.parse(
             get("BUSINESS_HOURS", "always"), get("BUSINESS_TIMEZONE", "UTC")
         ),
         team_routes=_team_routes(get("TEAM_ROUTES")),
-        redis_url=get("REDIS_URL") or None,
         agent_token_ttl_s=int(get("AGENT_TOKEN_TTL_S", "43200")),
         testing=testing,
         # The delivery loop is a background thread; unit tests run delivery passes themselves.

@@ -1,17 +1,18 @@
-"""Settings: environment over .env over defaults, business hours, team routes."""
+"""Settings: from the environment (entry points load .env into it), business hours, team routes."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
 
 from handoff_server.db import resolve_url
-from handoff_server.settings import REPO_ROOT, BusinessHours, load_settings
+from handoff_server.settings import REPO_ROOT, BusinessHours, load_env_file, load_settings
 
 
 def test_defaults(monkeypatch):
-    for name in ("RASA_URL", "HANDOFF_PORT", "BUSINESS_HOURS", "TEAM_ROUTES", "REDIS_URL"):
+    for name in ("RASA_URL", "HANDOFF_PORT", "BUSINESS_HOURS", "TEAM_ROUTES", "PUBLIC_RASA_URL"):
         monkeypatch.setenv(name, "")
 
     settings = load_settings()
@@ -20,7 +21,7 @@ def test_defaults(monkeypatch):
     assert settings.port == 8000
     assert settings.business_hours.is_open()
     assert settings.team_for(["refunds"]) == "general"
-    assert settings.redis_url is None
+    assert settings.public_rasa_url == "http://localhost:5005"
 
 
 def test_environment_wins_and_overrides_win_over_it(monkeypatch):
@@ -31,6 +32,22 @@ def test_environment_wins_and_overrides_win_over_it(monkeypatch):
 
     assert settings.port == 9001
     assert settings.rasa_url == "http://other:5005"
+
+
+def test_settings_read_the_environment_only_and_an_entry_point_loads_env_into_it(
+    tmp_path, monkeypatch
+):
+    env_file = tmp_path / ".env"
+    env_file.write_text("HANDOFF_PORT=9100\nRASA_URL=http://from-the-file:5005\n")
+    environment = {key: value for key, value in os.environ.items() if key != "HANDOFF_PORT"}
+    monkeypatch.setattr(os, "environ", {**environment, "RASA_URL": "http://real:5005"})
+
+    assert load_settings().port == 8000  # a .env nobody loaded is not read
+    load_env_file(env_file)
+    settings = load_settings()
+
+    assert settings.port == 9100
+    assert settings.rasa_url == "http://real:5005"  # real variables win over the file
 
 
 def test_testing_turns_the_outbox_worker_off_unless_asked():
