@@ -8,8 +8,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq.engine import Decision, Hit
-from actions.handoff_client import HandoffConflict, HandoffUnavailable
+from actions.faq.calibration import DecisionKind
+from actions.faq.engine import Decision, FaqEngine, Hit
+from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavailable
+from actions.settings import ActionSettings
 from knowledge_base.faqs import Faq
 
 REFUND = Faq(
@@ -70,21 +72,22 @@ def make_tracker(
     return Tracker("customer-1", slots or {}, latest_message, events, False, None, None, None)
 
 
-class FakeEngine:
+class FakeEngine(FaqEngine):
     """Return a fixed decision, or raise, and record the channel asked."""
 
     def __init__(self, decision: Decision | Exception) -> None:
+        # A stand-in for the engine (typed as one): nothing of the real one is built.
         self.decision = decision
-        self.channels: list[str] = []
+        self.channels: list[str | None] = []
 
-    def decide(self, text: str, channel: str) -> Decision:
+    def decide(self, text: str, channel: str | None = None) -> Decision:
         self.channels.append(channel)
         if isinstance(self.decision, Exception):
             raise self.decision
         return self.decision
 
 
-class FakeHandoffClient:
+class FakeHandoffClient(HandoffClient):
     """Record what the actions send; answer like the handoff server, or fail."""
 
     def __init__(
@@ -94,6 +97,7 @@ class FakeHandoffClient:
         claimed: bool = False,
         expected_wait_s: int = 150,
     ) -> None:
+        # A stand-in for the client (typed as one): no HTTP session is opened.
         self.agents_online = agents_online
         self.expected_wait_s = expected_wait_s
         self.fail = fail
@@ -104,6 +108,9 @@ class FakeHandoffClient:
         self.unanswered: list[dict[str, Any]] = []
         self.abandoned: list[int] = []
         self.ratings: list[tuple[int, int]] = []
+        # What supervisors taught, as GET /api/faq-paraphrases serves it; and how often to ask.
+        self.taught: list[dict[str, Any]] = []
+        self.settings = ActionSettings(handoff_url="", handoff_service_token="")
 
     def create_handoff(self, packet: dict[str, Any]) -> dict[str, Any]:
         if self.fail:
@@ -145,6 +152,11 @@ class FakeHandoffClient:
         self.unanswered.append(question)
         return {"id": len(self.unanswered), **question}
 
+    def taught_paraphrases(self, after: int, limit: int) -> list[dict[str, Any]]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        return [item for item in self.taught if item["id"] > after][:limit]
+
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
         self.ratings.append((handoff_id, rating))
         return {"rating": rating}
@@ -155,7 +167,7 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def decision(kind: str, *faqs: Faq) -> Decision:
+def decision(kind: DecisionKind, *faqs: Faq) -> Decision:
     return Decision(
         kind=kind, hits=[Hit(faq=faq, score=0.9 - 0.1 * n) for n, faq in enumerate(faqs)]
     )

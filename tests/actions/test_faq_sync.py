@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from actions import faq_sync
-from actions.faq.engine import Learned
+from actions.faq.engine import FaqEngine, Learned
 from actions.faq_sync import ParaphraseSync
 from actions.handoff_client import HandoffUnavailable
 
@@ -19,21 +19,15 @@ WAIT_S = 10
 
 
 class FakeEngine:
-    """Record the batches it is taught; refuse texts of `owned` (text -> FAQ id) for others."""
+    """Record the batches it is taught, and learn them all."""
 
-    def __init__(self, owned: dict[str, str] | None = None) -> None:
-        self.owned = dict(owned or {})
+    def __init__(self) -> None:
         self.batches: list[list[tuple[str, str]]] = []
 
     def add_paraphrases(self, paraphrases: Iterable[tuple[str, str]]) -> Learned:
         batch = list(paraphrases)
         self.batches.append(batch)
-        refused = [
-            f"{text!r} already belongs to FAQ {self.owned[text]!r}, not {faq_id!r}"
-            for faq_id, text in batch
-            if self.owned.get(text, faq_id) != faq_id
-        ]
-        return Learned(len(batch) - len(refused), refused)
+        return Learned(len(batch), [])
 
     @property
     def learned(self) -> list[tuple[str, str]]:
@@ -104,17 +98,29 @@ def test_a_long_backlog_is_read_page_by_page(monkeypatch: pytest.MonkeyPatch) ->
     assert feed.calls == [(0, 2), (20, 2), (40, 2)]
 
 
-def test_a_conflicting_paraphrase_is_skipped_and_logged(caplog) -> None:
-    engine, feed = FakeEngine(owned={"does the boat have wifi": "wifi"}), FakeFeed()
+@pytest.mark.slow
+def test_a_paraphrase_taught_to_one_faq_but_now_another_s_is_skipped_and_the_rest_learned(
+    built_index_dir, encoder, fixture_kb
+) -> None:
+    # "does the boat have wifi" is a paraphrase of the wifi FAQ in the data: teaching it to
+    # the gym must not take it away from wifi, nor stop what was taught after it.
+    engine = FaqEngine(index_dir=built_index_dir, faq_dir=fixture_kb, encoder=encoder)
+    feed = FakeFeed()
     feed.teach("gym_hours", "does the boat have wifi")
     feed.teach("refund_timeline", "is the dosh back yet")
-    sync = make_sync(engine, feed)
+    sync = ParaphraseSync(engine=engine, client=feed, interval_s=INTERVAL_S)  # type: ignore[arg-type]
 
-    with caplog.at_level(logging.WARNING, logger="actions.faq_sync"):
-        assert sync.poll() == 1
+    assert sync.poll() == 1
 
     assert sync.cursor == 20  # never asked for again
-    assert "already belongs to FAQ 'wifi', not 'gym_hours'" in caplog.text
+    assert answered_with(engine, "does the boat have wifi") == "wifi"
+    assert answered_with(engine, "is the dosh back yet") == "refund_timeline"
+
+
+def answered_with(engine: FaqEngine, question: str) -> str | None:
+    """Return the id of the FAQ the engine answers `question` with on the web, if it answers."""
+    decision = engine.decide(question, channel="web")
+    return decision.hits[0].faq.id if decision.kind == "answer" else None
 
 
 def test_a_started_sync_has_learned_everything_taught_before_it_returns() -> None:

@@ -1,55 +1,24 @@
-"""Fixtures of the FAQ engine tests: a small cruise knowledge base and its index, built once."""
+"""Fixtures of the FAQ engine tests (the fixture KB and its index are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from actions.faq.encoder import OnnxEncoder, export_encoder
 from actions.faq.engine import FaqEngine
-from actions.faq.index import build_index
-from knowledge_base.faqs import load_knowledge_base
-
-# The model ships inside a Python package; nothing may reach for the network.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-FIXTURE_KB = Path(__file__).parent / "kb"
 
 
 @pytest.fixture(scope="session")
-def fixture_kb() -> Path:
-    """Return the directory of the fixture knowledge base (read only)."""
-    return FIXTURE_KB
-
-
-@pytest.fixture(scope="session")
-def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Export the encoder and build the fixture KB's index once per test session, as the CLI."""
-    index_dir = tmp_path_factory.mktemp("faq-index")
-    export_encoder(index_dir)
-    build_index(load_knowledge_base(FIXTURE_KB), OnnxEncoder(index_dir)).save(index_dir)
-    return index_dir
-
-
-@pytest.fixture(scope="session")
-def encoder(built_index_dir: Path) -> OnnxEncoder:
-    """Return the encoder the bot uses (ONNX, int8), shared by every test."""
-    return OnnxEncoder(built_index_dir)
-
-
-@pytest.fixture(scope="session")
-def engine(built_index_dir: Path, encoder) -> FaqEngine:
+def engine(built_index_dir: Path, encoder, fixture_kb: Path) -> FaqEngine:
     """Return an engine on the fixture KB, for tests that only read."""
-    return FaqEngine(index_dir=built_index_dir, faq_dir=FIXTURE_KB, encoder=encoder)
+    return FaqEngine(index_dir=built_index_dir, faq_dir=fixture_kb, encoder=encoder)
 
 
 @pytest.fixture
-def kb_copy(tmp_path: Path, built_index_dir: Path) -> tuple[Path, Path]:
+def kb_copy(tmp_path: Path, built_index_dir: Path, fixture_kb: Path) -> tuple[Path, Path]:
     """Return writable copies of the fixture KB and its index: (faq_dir, index_dir)."""
-    faq_dir = shutil.copytree(FIXTURE_KB, tmp_path / "faq")
+    faq_dir = shutil.copytree(fixture_kb, tmp_path / "faq")
     index_dir = shutil.copytree(built_index_dir, tmp_path / "index")
     return faq_dir, index_dir

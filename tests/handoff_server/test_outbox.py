@@ -89,34 +89,28 @@ def test_a_stale_queue_update_is_superseded_not_delivered(
     assert to_conv3 == [{"queue_position": 1, "expected_wait_s": 120}]
 
 
-def test_the_background_worker_retries_on_its_own(app, rasa, service, another_app):
-    # A second app on the emptied test database, with the worker started as under gunicorn.
-    worker_app = another_app(OUTBOX_WORKER=True)
-    services = worker_app.extensions["handoff"]
-    services.outbox.poll_s = 0.05
-    client = worker_app.test_client()
-    client.post(
-        "/api/handoffs",
-        json={"conversation_id": "a", "channel": "web", "reason": "customer_request"},
-        headers=service,
-    )
-    rasa.failures = 1
-    client.post(
-        "/api/handoffs",
-        json={"conversation_id": "b", "channel": "web", "reason": "sensitive_topic"},
-        headers=service,
-    )
+def test_a_refused_push_is_retried_after_one_second_then_after_two(client, service, rasa, services):
+    for sender, reason in (("a", "customer_request"), ("b", "sensitive_topic")):
+        client.post(
+            "/api/handoffs",
+            json={"conversation_id": sender, "channel": "web", "reason": reason},
+            headers=service,
+        )
+    # "b" went ahead of "a": "a" is told its new place, but Rasa refuses twice.
+    rasa.failures = 2
+    start = time.time()
 
-    # The first retry is due one second after the failure.
-    deadline = time.monotonic() + 5
-    while not rasa.calls and time.monotonic() < deadline:
-        time.sleep(0.05)
-    services.outbox.stop()
-    services.db.engine.dispose()
+    # The delivery passes run at the times given: no sleeping, no thread.
+    assert services.outbox.deliver_due(now=start) == 0
+    assert (services.outbox.deliver_due(now=start + 0.99), rasa.failures) == (0, 1)
+    assert (services.outbox.deliver_due(now=start + 1), rasa.failures) == (0, 0)
+    assert services.outbox.deliver_due(now=start + 2.99) == 0
+    assert services.outbox.deliver_due(now=start + 3) == 1
 
     assert rasa.calls == [
         ("a", "EXTERNAL_queue_update", {"queue_position": 2, "expected_wait_s": 240})
     ]
+    assert _statuses(services)[-1] == ("EXTERNAL_queue_update", "delivered", 2)
 
 
 class _RecordingRasa(BaseHTTPRequestHandler):
@@ -230,6 +224,14 @@ def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, serv
     services = worker_app.extensions["handoff"]
     # Far longer than the wait below: only the request's wake-up can explain a delivery.
     services.outbox.poll_s = 60
+    delivered = threading.Event()
+    accept = rasa.trigger_intent
+
+    def accept_and_signal(conversation_id, intent, entities):
+        accept(conversation_id, intent, entities)
+        delivered.set()
+
+    rasa.trigger_intent = accept_and_signal
     client = worker_app.test_client()
     for sender, reason in (("a", "customer_request"), ("b", "sensitive_topic")):
         client.post(
@@ -238,12 +240,12 @@ def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, serv
             headers=service,
         )
 
-    deadline = time.monotonic() + 5
-    while not rasa.calls and time.monotonic() < deadline:
-        time.sleep(0.01)
+    # The worker is a thread, as under gunicorn: wait for its delivery, not for a poll.
+    woken = delivered.wait(timeout=10)
     services.outbox.stop()
     services.db.engine.dispose()
 
+    assert woken
     assert rasa.calls == [
         ("a", "EXTERNAL_queue_update", {"queue_position": 2, "expected_wait_s": 240})
     ]
@@ -259,7 +261,7 @@ def test_a_background_pass_during_an_inline_delivery_sends_nothing_twice_or_earl
     client.post(path, json={"text": "second"}, headers=alice)
     later = time.time() + 5
     accept = rasa.trigger_intent
-    background_passes = []
+    background_passes: list[int] = []
 
     def accept_then_run_a_background_pass(conversation_id, intent, entities):
         accept(conversation_id, intent, entities)
