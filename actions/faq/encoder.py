@@ -2,7 +2,7 @@
 
 The bot's encoder is all-MiniLM-L6-v2 exported to ONNX and run with ONNX Runtime. PyTorch
 through sentence-transformers takes 6-15 ms for one short query here; the same network in ONNX
-Runtime on one thread, with int8 weights, about 1 ms (ARCHITECTURE.md). The export runs at
+Runtime on one thread, with int8 weights, about 1 ms (docs/ARCHITECTURE.md). The export runs at
 index-build time into the index directory, from the model shipped as a Python package, so the
 action server needs neither torch nor anything from the network.
 """
@@ -218,7 +218,7 @@ def load_tokenizer(tokenizer_file: Path) -> Tokenizer:
 
 def idle_cores() -> int:
     """Return how many cores a batch should use: the ones other processes leave idle."""
-    # On 2 cores one thread answers a single query faster than two (ARCHITECTURE.md). A batch
+    # On 2 cores one thread answers a single query faster than two (docs/ARCHITECTURE.md). A batch
     # (an index build, in its own process) ran 1.7x faster on both cores of an idle machine,
     # but 2-3x slower than on one core while other processes kept the cores busy: OpenMP
     # threads that wait for a busy core stall the whole batch. So use the cores nobody uses.

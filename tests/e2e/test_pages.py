@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from scripts.stack import Stack
 from tests.e2e.faqs import faq
@@ -107,7 +107,12 @@ def test_widget_answers_from_the_faq_and_a_reload_continues_the_session(
 def test_widget_shows_markup_as_literal_text(stack: Stack, new_page: Callable[[], Page]) -> None:
     page = new_page()
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def note_and_dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", note_and_dismiss)
     page.goto(f"{stack.handoff_url}/")
     open_widget(page)
     bot_messages = page.locator(".lrc-msg--bot")

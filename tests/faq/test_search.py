@@ -95,7 +95,7 @@ def test_engine_ranks_faqs_like_numpy_brute_force(engine: FaqEngine, encoder) ->
             peak = own.max()
             pooled = peak + t * np.log(np.exp((own - peak) / t).sum())
             expected[faq.id] = pooled + weight * log_probabilities[faqs.index(faq)]
-        expected_top = sorted(expected, key=expected.get, reverse=True)[:3]
+        expected_top = sorted(expected, key=expected.__getitem__, reverse=True)[:3]
 
         decision = engine.decide(query)
 

@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -223,6 +223,6 @@ def hand_off(client: FlaskClient, service: dict[str, str]) -> Callable[..., dict
         body = _packet(conversation_id, **changes)
         response = client.post("/api/handoffs", json=body, headers=service)
         assert response.status_code == 201, response.json
-        return response.json  # type: ignore[no-any-return]
+        return cast(dict[str, Any], response.json)
 
     return post

@@ -72,7 +72,9 @@ def test_a_token_signed_with_another_key_is_refused(client):
 def test_tokens_expire():
     token = issue_token("key", 7)
 
-    agent_id, expires_at = read_token("key", token, max_age_s=60)
+    read = read_token("key", token, max_age_s=60)
+    assert read is not None
+    agent_id, expires_at = read
     assert agent_id == 7
     assert expires_at == pytest.approx(time.time() + 60, abs=2)
     assert read_token("key", token, max_age_s=-1) is None

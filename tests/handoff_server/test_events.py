@@ -143,7 +143,7 @@ def test_one_change_reaches_many_streams_for_one_query(hand_off, services):
     feed = EventFeed(services.db)
     hand_off("conv-1")
     caught_up = [feed.after(0) for _ in range(3)]
-    reads = []
+    reads: list[str] = []
     listener = _count_event_reads(services.db.engine, reads)
     try:
         hand_off("conv-2")

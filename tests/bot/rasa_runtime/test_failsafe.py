@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import unittest
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def with_handoff_server(
-    routes: dict[str, Handler], test: Callable[[BotSettings, aiohttp.ClientSession], Awaitable[Any]]
+    routes: Mapping[str, Handler],
+    test: Callable[[BotSettings, aiohttp.ClientSession], Awaitable[Any]],
 ) -> Any:
     """Serve `routes` on a free loopback port as the handoff server and run `test` against it."""
     app = web.Application()
