@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import unittest
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
@@ -24,6 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.failsafe import context_packet, expects_no_reply, is_up, rescue
 from bot.settings import BotSettings
+from lumen.vocabulary import HandoffReason
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -117,6 +119,10 @@ def run_rescue(
 
 class FailsafeTest(unittest.TestCase):
     """The failsafe's packet, its decision to stay quiet, and the rescue itself."""
+
+    def test_these_run_under_rasas_python_3_10_with_the_shared_package(self):
+        assert sys.version_info[:2] == (3, 10)
+        assert str(HandoffReason.BOT_FAILURE) == "bot_failure"
 
     def test_the_packet_tells_the_agent_who_where_and_what_was_said_with_the_reason_bot_failure(
         self,
