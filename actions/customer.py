@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from spacy.language import Language
 from spacy.matcher import Matcher
+
+from actions.conversation import YieldsToFaq
+from actions.faq.engine import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -52,22 +54,26 @@ def extract_name(text: str) -> str | None:
     return None
 
 
-class ActionRememberCustomer(Action):
-    """Keep the customer's name and contact in slots and greet them by name."""
+class ActionRememberCustomer(YieldsToFaq):
+    """Keep the customer's name and contact in slots and greet them by name.
+
+    A message with neither is a question after all: it goes to the FAQ.
+    """
 
     def name(self) -> str:
         return "action_remember_customer"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def reply(
+        self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
-        events: list[EventType] = []
         name = extract_name(tracker.latest_message.get("text") or "")
         if name:
-            events.append(SlotSet("customer_name", name))
             dispatcher.utter_message(response="utter_nice_to_meet_you", customer_name=name)
-        elif tracker.get_slot("customer_email") or tracker.get_slot("customer_phone"):
+            return [SlotSet("customer_name", name)]
+        if tracker.get_slot("customer_email") or tracker.get_slot("customer_phone"):
             dispatcher.utter_message(response="utter_contact_noted")
-        else:
+            return []
+        if decision is None:
             dispatcher.utter_message(response="utter_anything_else")
-        return events
+            return []
+        return self.faq.answer(decision, dispatcher, tracker)

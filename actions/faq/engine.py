@@ -15,6 +15,7 @@ import numpy as np
 from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind, final_score
 from actions.faq.encoder import Encoder, OnnxEncoder
 from actions.faq.index import FaqIndex, FaqIndexError, IndexedText
+from actions.faq.intents import load_intent_scores
 from actions.faq.knowledge_base import (
     CHANNELS,
     Faq,
@@ -23,6 +24,7 @@ from actions.faq.knowledge_base import (
     normalize_text,
     text_owners,
 )
+from actions.faq.spelling import Speller
 
 __all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "Learned", "get_engine"]
 
@@ -63,6 +65,7 @@ class _Snapshot:
     scorer: FaqScorer
     channel_rows: dict[str, np.ndarray]
     text_owners: dict[str, str]
+    speller: Speller
 
     @classmethod
     def of(cls, faqs: list[Faq], index: FaqIndex) -> _Snapshot:
@@ -77,6 +80,7 @@ class _Snapshot:
                 for channel in CHANNELS
             },
             text_owners=text_owners(faqs),
+            speller=Speller(text for faq in faqs for text in faq.texts),
         )
 
 
@@ -93,6 +97,7 @@ class FaqEngine:
         self.faq_dir = Path(faq_dir)
         self._encoder = encoder or OnnxEncoder(self.index_dir)
         self._snapshot: _Snapshot | None = None
+        self._intent_scores: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -106,7 +111,7 @@ class FaqEngine:
         snapshot = self._current()
         if not text.strip():
             return Decision("none", [])
-        views = self._encoder.encode_views([text])
+        views = self._encoder.encode_views([snapshot.speller.correct(text)])
         similarities = snapshot.index.similarities(views[:, 0])
         if channel is not None:
             similarities[:, ~snapshot.channel_rows[channel]] = -np.inf
@@ -122,13 +127,26 @@ class FaqEngine:
         if not best:
             return Decision("none", [])
         runner_up = scores[best[1]] if len(best) > 1 else -np.inf
-        kind = decide_kind(
-            float(scores[best[0]]), float(runner_up), float(plausibilities[best[0]]), thresholds
-        )
+        top = float(scores[best[0]])
+        kind = decide_kind(top, float(runner_up), float(plausibilities[best[0]]), thresholds)
         if kind == "suggest":
-            best = [n for n in best if plausibilities[n] >= thresholds.none_score]
+            lead = top - float(runner_up)
+            best = [
+                n
+                for n in best
+                if thresholds.plausibility(plausibilities[n], lead) >= thresholds.none_score
+            ]
         hits = [Hit(snapshot.faqs[n], float(scores[n])) for n in best[:MAX_HITS]]
         return Decision(kind, hits)
+
+    def is_question(self, decision: Decision, intent: str | None) -> bool:
+        """Tell whether a text that DIET gave `intent` is a question for the FAQ after all.
+
+        It is when its best FAQ outscores every NLU example of that intent (actions.faq.intents).
+        """
+        self._current()
+        most = self._intent_scores.get(intent or "")
+        return decision.kind != "none" and most is not None and decision.hits[0].score > most
 
     def add_paraphrases(self, paraphrases: Iterable[tuple[str, str]]) -> Learned:
         """Teach FAQs new paraphrases, live, in memory, embedded in one batch.
@@ -187,6 +205,7 @@ class FaqEngine:
                 )
             # On 2 cores one thread answers a single query faster than two (ARCHITECTURE.md).
             faiss.omp_set_num_threads(1)
+            self._intent_scores = load_intent_scores(self.index_dir)
             self._snapshot = _Snapshot.of(faqs, index)
         return self._snapshot
 

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 INDEX_FILE = "index.faiss"
 METADATA_FILE = "metadata.json"
 CLASSIFIER_FILE = "classifier.npz"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class FaqIndexError(RuntimeError):

@@ -71,10 +71,14 @@ def make_tracker(
 
 
 class FakeEngine:
-    """Return a fixed decision, or raise, and record the channel asked."""
+    """Return a fixed decision, or raise, and record the channel asked.
 
-    def __init__(self, decision: Decision | Exception) -> None:
+    `question` says whether the FAQ claims a text DIET gave a conversational intent.
+    """
+
+    def __init__(self, decision: Decision | Exception, question: bool = False) -> None:
         self.decision = decision
+        self.question = question
         self.channels: list[str] = []
 
     def decide(self, text: str, channel: str) -> Decision:
@@ -82,6 +86,14 @@ class FakeEngine:
         if isinstance(self.decision, Exception):
             raise self.decision
         return self.decision
+
+    def is_question(self, decision: Decision, intent: str | None) -> bool:
+        return self.question
+
+
+def not_a_question() -> FakeEngine:
+    """Return an engine for which no text is an FAQ question: the intent's own reply runs."""
+    return FakeEngine(Decision("none", []))
 
 
 class FakeHandoffClient:

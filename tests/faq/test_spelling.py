@@ -1,0 +1,40 @@
+"""Typing slips are mended towards the knowledge base's words; everything else is left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.faq.spelling import Speller
+
+KB_TEXTS = [
+    "Do I need a visa?",
+    "Can I add a passenger to my booking?",
+    "Where can I smoke?",
+    "ESA",
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Do I need a vosa?", "Do I need a visa?"),  # one slip
+        ("add a passsenger to my bookign", "add a passenger to my booking"),  # two words
+        ("Where can I smoe?", "Where can I smoke?"),  # the KB's word, not English "some"
+    ],
+)
+def test_slips_become_the_knowledge_bases_words(typed, meant):
+    assert Speller(KB_TEXTS).correct(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is the capital of Peru",  # English words the KB lacks
+        "ESA",  # the KB's own abbreviation
+        "tisp",  # too short to guess
+        "room 214, deck 2",  # numbers
+        "",
+    ],
+)
+def test_known_words_numbers_and_short_words_are_left_as_typed(text):
+    assert Speller(KB_TEXTS).correct(text) == text
