@@ -35,11 +35,15 @@ class YieldsToFaq(UsesHandoffClient, Action, ABC):
 
     @property
     def faq(self) -> ActionAnswerFaq:
+        """Return the FAQ answering action, on this action's engine and handoff client."""
         return ActionAnswerFaq(self._engine, self.client)
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if tracker.get_slot("handoff_offered"):
+            # A yes or no to the person just offered is an answer, never a question.
+            return self.reply(None, dispatcher, tracker)
         faq = self.faq
         try:
             decision = faq.decide(tracker)
@@ -48,8 +52,14 @@ class YieldsToFaq(UsesHandoffClient, Action, ABC):
             logger.exception("FAQ search failed; replying to the intent as classified")
             return self.reply(None, dispatcher, tracker)
         if faq.engine.is_question(decision, intent_of(tracker)):
-            return faq.answer(decision, dispatcher, tracker)
+            return self.answered(faq.answer(decision, dispatcher, tracker), dispatcher)
         return self.reply(decision, dispatcher, tracker)
+
+    def answered(
+        self, events: list[EventType], dispatcher: CollectingDispatcher
+    ) -> list[EventType]:
+        """Return the events of the FAQ's answer; an intent may add to what was said."""
+        return events
 
     @abstractmethod
     def reply(
@@ -90,10 +100,25 @@ class ActionSmallTalk(YieldsToFaq):
 
 
 class ActionHandoff(YieldsToFaq):
-    """Hand off because the customer asked, or accepted the offer of a person."""
+    """Hand off because the customer asked, or accepted the offer of a person.
+
+    A question that only sounds like a request ("Can I add another person to my booking?")
+    gets its answer, and the person is still offered with one click.
+    """
 
     def name(self) -> str:
         return "action_handoff"
+
+    def answered(
+        self, events: list[EventType], dispatcher: CollectingDispatcher
+    ) -> list[EventType]:
+        if any(
+            event.get("name") in ("handoff_active", "handoff_offered") and event.get("value")
+            for event in events
+        ):
+            return events  # the answer itself brought in or offered a person
+        dispatcher.utter_message(response="utter_offer_human_too")
+        return [*events, *offer_events(HandoffReason.CUSTOMER_REQUEST)]
 
     def reply(
         self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 # ("my name is tom").
 NAME_CUES = ("my name is", "my name's", "name is", "i am", "i'm", "im", "call me", "this is")
 MAX_NAME_TOKENS = 3
+# Entities of Rasa's regexes (data/nlu/regex.yml) that fill the contact slots.
+CONTACT_ENTITIES = ("email", "phone")
 
 
 @lru_cache(maxsize=1)
@@ -57,11 +60,23 @@ def extract_name(text: str) -> str | None:
 class ActionRememberCustomer(YieldsToFaq):
     """Keep the customer's name and contact in slots and greet them by name.
 
-    A message with neither is a question after all: it goes to the FAQ.
+    An email or phone number (Rasa's regexes fill its slot) is noted, whatever else the
+    message says; a message with neither a contact nor a name is a question after all.
     """
 
     def name(self) -> str:
         return "action_remember_customer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if any(
+            entity.get("entity") in CONTACT_ENTITIES
+            for entity in tracker.latest_message.get("entities") or []
+        ):
+            dispatcher.utter_message(response="utter_contact_noted")
+            return []
+        return super().run(dispatcher, tracker, domain)
 
     def reply(
         self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -70,9 +85,6 @@ class ActionRememberCustomer(YieldsToFaq):
         if name:
             dispatcher.utter_message(response="utter_nice_to_meet_you", customer_name=name)
             return [SlotSet("customer_name", name)]
-        if tracker.get_slot("customer_email") or tracker.get_slot("customer_phone"):
-            dispatcher.utter_message(response="utter_contact_noted")
-            return []
         if decision is None:
             dispatcher.utter_message(response="utter_anything_else")
             return []

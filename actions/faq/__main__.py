@@ -78,25 +78,25 @@ def run_build(args: argparse.Namespace) -> int:
         index.thresholds,
     )
     if args.nlu_dir is not None:
-        measure_intents(args)
+        index.with_intent_scores(measure_intents(args)).save(args.out)
     return 0
 
 
-def measure_intents(args: argparse.Namespace) -> None:
-    """Store beside the index the best FAQ score of each intent's NLU examples."""
+def measure_intents(args: argparse.Namespace) -> dict[str, float]:
+    """Return the best FAQ score of each intent's NLU examples, on the index just built."""
     from actions.faq.engine import FaqEngine
-    from actions.faq.intents import measure_intent_scores, read_nlu_examples, save_intent_scores
+    from actions.faq.intents import measure_intent_scores, read_nlu_examples
 
     engine = FaqEngine(index_dir=args.out, faq_dir=args.faq_dir)
     scores = measure_intent_scores(
         read_nlu_examples(args.nlu_dir),
         lambda text: max((hit.score for hit in engine.decide(text).hits), default=-1.0),
     )
-    save_intent_scores(args.out, scores)
     logging.info(
         "the FAQ claims a text over each intent's NLU examples above: %s",
         ", ".join(f"{intent} {score:.3f}" for intent, score in scores.items()),
     )
+    return scores
 
 
 def run_search(args: argparse.Namespace) -> int:

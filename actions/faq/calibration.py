@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import product
 from typing import Any, Literal
 
 import numpy as np
@@ -30,7 +31,7 @@ CLASSIFIER_WEIGHTS = (0.0, 0.01, 0.03, 0.1, 0.3)
 MARGINS = tuple(np.round(np.arange(0.0, 0.301, 0.01), 2))
 # A clear winner makes a question more plausibly one the KB knows: the plausibility adds this
 # weight times the top FAQ's lead over the next (capped, so a KB of one FAQ stays finite).
-NONE_MARGIN_WEIGHTS = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8)
+NONE_MARGIN_WEIGHTS = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.2, 1.6)
 MAX_LEAD = 1.0
 # Cross-fitting: each of FOLDS classifiers learns from the other folds' texts.
 FOLDS = 2
@@ -51,7 +52,7 @@ class Thresholds:
 
     def plausibility(self, plausibility: np.ndarray | float, lead: np.ndarray | float) -> Any:
         """Add to an FAQ's plausibility the weighted (capped) lead of the top FAQ."""
-        return plausibility + self.none_margin_weight * np.minimum(lead, MAX_LEAD)
+        return plausibility + self.none_margin_weight * capped_lead(lead)
 
 
 class FaqScorer:
@@ -81,6 +82,12 @@ class FaqScorer:
             sums = np.add.reduceat(weights, self._starts, axis=1)
             pooled[:, self._faq_numbers] = peak + temperature * np.log(sums)
         return pooled
+
+
+def capped_lead(lead: Any) -> Any:
+    """Return the top FAQ's lead capped at MAX_LEAD; alone (no runner-up) it leads by the cap."""
+    with np.errstate(invalid="ignore"):
+        return np.minimum(np.nan_to_num(lead, nan=0.0, posinf=MAX_LEAD), MAX_LEAD)
 
 
 def decide_kind(
@@ -123,7 +130,7 @@ class _Trials:
         top, runner_up, _ = self.best_two(temperature, weight)
         best = self.scores(temperature, weight).argmax(axis=1, keepdims=True)
         own = np.take_along_axis(self.scores(temperature, none_weight), best, axis=1)[:, 0]
-        return own + margin_weight * np.minimum(top - runner_up, MAX_LEAD)
+        return own + margin_weight * capped_lead(top - runner_up)
 
     def best_two(self, temperature: float, weight: float) -> tuple[np.ndarray, ...]:
         """Return the top score, the runner-up score, and whether the top FAQ is right."""
@@ -302,10 +309,11 @@ def _answer_rule(
         # question nearer its FAQ than any text comes to another FAQ, and further ahead of the
         # next than nine in ten of those texts are.
         logger.warning("no answer rule reaches precision %.2f", ANSWER_PRECISION_TARGET)
+        nearest_other = wrong[0][np.isfinite(wrong[0])]
         lead = wrong[0] - wrong[1]
         lead = lead[np.isfinite(lead)]
         return (
-            float(np.max(wrong[0][np.isfinite(wrong[0])], initial=0.0)),
+            float(np.max(nearest_other)) if len(nearest_other) else np.inf,
             float(np.quantile(lead, 0.9)) if len(lead) else float(MARGINS[-1]),
         )
     return best[1], best[2]
@@ -324,17 +332,15 @@ def _none_rule(
     """
     right = in_scope.best_two(temperature, weight)[2]
     best: tuple[float, float, float, float] | None = None
-    for none_weight in none_weights:
-        for margin_weight in NONE_MARGIN_WEIGHTS:
-            kept = in_scope.plausibility(temperature, weight, none_weight, margin_weight)[right]
-            if not len(kept):
-                break
-            # "lower": of fewer than 1 / (1 - IN_SCOPE_RETENTION) trials, none is turned away.
-            threshold = float(np.quantile(kept, 1 - IN_SCOPE_RETENTION, method="lower"))
-            plausible = out_of_scope.plausibility(temperature, weight, none_weight, margin_weight)
-            recall = float(np.mean(plausible < threshold)) if len(plausible) else 0.0
-            if best is None or recall > best[0]:
-                best = (recall, float(none_weight), float(margin_weight), threshold)
+    weights = product(none_weights, NONE_MARGIN_WEIGHTS) if right.any() else ()
+    for none_weight, margin_weight in weights:
+        kept = in_scope.plausibility(temperature, weight, none_weight, margin_weight)[right]
+        # "lower": of fewer than 1 / (1 - IN_SCOPE_RETENTION) trials, none is turned away.
+        threshold = float(np.quantile(kept, 1 - IN_SCOPE_RETENTION, method="lower"))
+        plausible = out_of_scope.plausibility(temperature, weight, none_weight, margin_weight)
+        recall = float(np.mean(plausible < threshold)) if len(plausible) else 0.0
+        if best is None or recall > best[0]:
+            best = (recall, float(none_weight), float(margin_weight), threshold)
     if best is None:
         # No paraphrases to learn from: turn away what is less like any FAQ than a typical
         # other FAQ is.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import defaultdict
@@ -15,7 +16,6 @@ import numpy as np
 from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind, final_score
 from actions.faq.encoder import Encoder, OnnxEncoder
 from actions.faq.index import FaqIndex, FaqIndexError, IndexedText
-from actions.faq.intents import load_intent_scores
 from actions.faq.knowledge_base import (
     CHANNELS,
     Faq,
@@ -27,6 +27,8 @@ from actions.faq.knowledge_base import (
 from actions.faq.spelling import Speller
 
 __all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "Learned", "get_engine"]
+
+logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_HITS = 3
@@ -97,7 +99,6 @@ class FaqEngine:
         self.faq_dir = Path(faq_dir)
         self._encoder = encoder or OnnxEncoder(self.index_dir)
         self._snapshot: _Snapshot | None = None
-        self._intent_scores: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -111,18 +112,23 @@ class FaqEngine:
         snapshot = self._current()
         if not text.strip():
             return Decision("none", [])
-        views = self._encoder.encode_views([snapshot.speller.correct(text)])
+        # The text as typed and with its slips mended: whichever an FAQ matches better wins,
+        # so a mended word that was a name after all ("Melk", a port) costs nothing.
+        readings = list(dict.fromkeys([text, snapshot.speller.correct(text)]))
+        views = self._encoder.encode_views(readings)
         similarities = snapshot.index.similarities(views[:, 0])
         if channel is not None:
             similarities[:, ~snapshot.channel_rows[channel]] = -np.inf
         thresholds = snapshot.index.thresholds
         classifier = snapshot.index.classifier
-        knn_scores = snapshot.scorer.scores(similarities, thresholds.temperature)[0]
+        knn_scores = snapshot.scorer.scores(similarities, thresholds.temperature)
         log_probabilities = (
-            classifier.log_probabilities(views.reshape(1, -1))[0] if classifier else None
+            classifier.log_probabilities(views.reshape(len(readings), -1)) if classifier else None
         )
-        scores = final_score(knn_scores, log_probabilities, thresholds.classifier_weight)
-        plausibilities = final_score(knn_scores, log_probabilities, thresholds.none_weight)
+        all_scores = final_score(knn_scores, log_probabilities, thresholds.classifier_weight)
+        reading = int(np.argmax(all_scores.max(axis=1)))
+        scores = all_scores[reading]
+        plausibilities = final_score(knn_scores, log_probabilities, thresholds.none_weight)[reading]
         best = [int(n) for n in np.argsort(-scores)[: MAX_HITS + 1] if np.isfinite(scores[n])]
         if not best:
             return Decision("none", [])
@@ -142,11 +148,11 @@ class FaqEngine:
     def is_question(self, decision: Decision, intent: str | None) -> bool:
         """Tell whether a text that DIET gave `intent` is a question for the FAQ after all.
 
-        It is when its best FAQ outscores every NLU example of that intent (actions.faq.intents).
+        It is when the FAQ answers it outright and its best FAQ outscores every NLU example of
+        that intent (actions.faq.intents); a mere suggestion never overrules DIET.
         """
-        self._current()
-        most = self._intent_scores.get(intent or "")
-        return decision.kind != "none" and most is not None and decision.hits[0].score > most
+        most = self._current().index.intent_scores.get(intent or "")
+        return decision.kind == "answer" and most is not None and decision.hits[0].score > most
 
     def add_paraphrases(self, paraphrases: Iterable[tuple[str, str]]) -> Learned:
         """Teach FAQs new paraphrases, live, in memory, embedded in one batch.
@@ -205,7 +211,12 @@ class FaqEngine:
                 )
             # On 2 cores one thread answers a single query faster than two (ARCHITECTURE.md).
             faiss.omp_set_num_threads(1)
-            self._intent_scores = load_intent_scores(self.index_dir)
+            if not index.intent_scores:
+                logger.info(
+                    "the FAQ index in %s was built without NLU data (--nlu-dir): no text that "
+                    "DIET gives a conversational intent will be answered from the FAQ",
+                    self.index_dir,
+                )
             self._snapshot = _Snapshot.of(faqs, index)
         return self._snapshot
 

@@ -4,13 +4,12 @@ DIET classifies short questions confidently into small talk ("visa requirements"
 "braille signs" as goodbye). The FAQ engine's score says how much a text looks like a known
 question; measured on the NLU training examples of each intent, its highest value there is the
 most an FAQ ever claims a real greeting, name or request for a person. A text the best FAQ
-outscores by more than that is a question, whatever the intent. The build measures this and
-stores it beside the index; without NLU data the FAQ claims nothing.
+outscores, and answers outright, is a question, whatever the intent. The build measures this
+and stores it in the index's metadata; an index built without NLU data claims nothing.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -18,9 +17,6 @@ from pathlib import Path
 
 import yaml
 
-from actions.faq.files import replace_file
-
-INTENT_SCORES_FILE = "intent_scores.json"
 # The intent whose examples are questions: never measured, always the FAQ's.
 QUESTION_INTENT = "ask_question"
 # `[Tom](name)` or `[Tom]{"entity": "name"}`: Rasa's entity annotations, kept as their text.
@@ -51,17 +47,3 @@ def measure_intent_scores(
         for intent, texts in sorted(examples.items())
         if intent != QUESTION_INTENT and texts
     }
-
-
-def save_intent_scores(index_dir: Path, scores: Mapping[str, float]) -> None:
-    """Write the scores beside the index, replaced atomically."""
-    text = json.dumps({intent: round(score, 6) for intent, score in scores.items()}, indent=1)
-    replace_file(Path(index_dir) / INTENT_SCORES_FILE, text.encode("utf-8"))
-
-
-def load_intent_scores(index_dir: Path) -> dict[str, float]:
-    """Read the scores written by the build; none when it had no NLU data."""
-    path = Path(index_dir) / INTENT_SCORES_FILE
-    if not path.exists():
-        return {}
-    return {intent: float(score) for intent, score in json.loads(path.read_text()).items()}

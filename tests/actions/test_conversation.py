@@ -41,21 +41,59 @@ def test_small_talk_is_answered_in_kind(intent, response, dispatcher):
 
 
 @pytest.mark.parametrize(
-    ("action_class", "intent"),
+    ("action_class", "intent", "text"),
     [
-        (ActionSmallTalk, "goodbye"),
-        (ActionHandoff, "request_human"),
-        (ActionHandleFrustration, "complaint"),
-        (ActionRememberCustomer, "give_name"),
+        (ActionSmallTalk, "goodbye", "refund timing"),
+        (ActionHandleFrustration, "complaint", "refund timing"),
+        # A bare name would be remembered: claimed by the FAQ, it is answered instead.
+        (ActionRememberCustomer, "give_name", "refund timing"),
     ],
 )
-def test_an_faq_question_gets_its_answer_whatever_the_intent(action_class, intent, dispatcher):
+def test_an_faq_question_gets_its_answer_whatever_the_intent(
+    action_class, intent, text, dispatcher
+):
     client = FakeHandoffClient()
     engine = FakeEngine(decision("answer", REFUND), question=True)
-    events = run(action_class, "refund timing", intent, engine, dispatcher, client)
+    events = run(action_class, text, intent, engine, dispatcher, client)
     assert [message.get("text") for message in dispatcher.messages] == [REFUND.answer]
     assert client.packets == []  # nobody was queued for it
-    assert any(event["name"] == "faq_result" for event in events)
+    assert not any(event["name"] == "customer_name" for event in events)
+
+
+def test_a_question_that_sounds_like_a_request_is_answered_and_a_person_still_offered(
+    dispatcher,
+):
+    client = FakeHandoffClient()
+    engine = FakeEngine(decision("answer", REFUND), question=True)
+    events = run(
+        ActionHandoff, "can a person refund me", "request_human", engine, dispatcher, client
+    )
+    assert dispatcher.messages[0]["text"] == REFUND.answer
+    assert dispatcher.messages[1]["response"] == "utter_offer_human_too"
+    assert client.packets == []
+    assert SlotSet("handoff_offered", True) in events
+    assert SlotSet("handoff_reason", "customer_request") in events
+
+
+def test_a_yes_to_the_person_offered_is_never_taken_for_a_question(dispatcher):
+    client = FakeHandoffClient()
+    engine = FakeEngine(decision("answer", REFUND), question=True)
+    tracker = make_tracker(
+        [user_event("yes please, about my refund", "affirm")], slots={"handoff_offered": True}
+    )
+    ActionHandoff(engine=engine, client=client).run(dispatcher, tracker, {})
+    assert len(client.packets) == 1
+    assert engine.channels == []  # the FAQ was not even asked
+
+
+def test_a_contact_is_noted_even_when_the_message_reads_like_a_question(dispatcher):
+    engine = FakeEngine(decision("answer", REFUND), question=True)
+    tracker = make_tracker(
+        [user_event("my email for the refund is anna@example.com", "give_contact")],
+        entities=[{"entity": "email", "value": "anna@example.com"}],
+    )
+    ActionRememberCustomer(engine=engine, client=FakeHandoffClient()).run(dispatcher, tracker, {})
+    assert [message["response"] for message in dispatcher.messages] == ["utter_contact_noted"]
 
 
 def test_a_request_for_a_person_hands_off(dispatcher):

@@ -39,6 +39,7 @@ def test_a_contact_is_acknowledged(dispatcher):
     tracker = make_tracker(
         [user_event("anna.berg@example.com", "give_contact")],
         slots={"customer_email": "anna.berg@example.com"},
+        entities=[{"entity": "email", "value": "anna.berg@example.com"}],
     )
     assert ActionRememberCustomer(engine=not_a_question()).run(dispatcher, tracker, {}) == []
     assert dispatcher.messages[0]["response"] == "utter_contact_noted"

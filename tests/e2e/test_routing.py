@@ -7,36 +7,21 @@ or a suggestion with it first, whatever DIET makes of it.
 
 from __future__ import annotations
 
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-import requests
 
-from scripts.kb_questions import KbQuestion, did_you_mean_text, kb_questions, reached_its_faq
+from bench.routing import ask_all
+from scripts.kb_questions import did_you_mean_text, kb_questions, reached_its_faq
 from tests.e2e.stack import REPO_ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TARGET = 0.99
-CONCURRENT_CUSTOMERS = 4
 
 
 def test_every_kb_question_reaches_its_faq_through_rasa(stack: Stack):
     did_you_mean = did_you_mean_text(REPO_ROOT / "bot" / "domain.yml")
     questions = list(kb_questions(REPO_ROOT / "data" / "faq", channel="web"))
-
-    def ask(question: KbQuestion) -> list[dict]:
-        response = requests.post(
-            f"{stack.rasa_url}/webhooks/rest/webhook",
-            json={"sender": uuid.uuid4().hex, "message": question.text},
-            timeout=60,
-        )
-        response.raise_for_status()
-        return list(response.json())
-
-    with ThreadPoolExecutor(CONCURRENT_CUSTOMERS) as pool:
-        replies = list(pool.map(ask, questions))
+    replies = ask_all(stack, questions)
     missed = [
         f"{question.text!r} ({question.faq.id}) heard {(answer[:1] or [{}])[0].get('text')!r}"
         for question, answer in zip(questions, replies, strict=True)

@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 
 from actions.faq.engine import FaqEngine
-from actions.faq.intents import (
-    load_intent_scores,
-    measure_intent_scores,
-    read_nlu_examples,
-    save_intent_scores,
-)
+from actions.faq.index import FaqIndex
+from actions.faq.intents import measure_intent_scores, read_nlu_examples
+from actions.faq.knowledge_base import fingerprint, load_knowledge_base
 
 NLU = """\
 version: "3.1"
@@ -45,22 +42,27 @@ def test_each_intent_keeps_its_examples_best_faq_score_and_questions_are_left_ou
 
 
 @pytest.mark.slow  # loads the embedding model
-def test_a_question_outscoring_every_example_of_the_intent_is_the_faqs(
+def test_only_an_outright_answer_outscoring_every_example_overrules_the_intent(
     kb_copy: tuple[Path, Path], encoder
 ) -> None:
     faq_dir, index_dir = kb_copy
     probe = FaqEngine(index_dir=index_dir, faq_dir=faq_dir, encoder=encoder)
-    greeting_score = probe.decide("hello, good morning").hits[0].score
-    save_intent_scores(index_dir, {"greet": greeting_score})
-    assert load_intent_scores(index_dir) == {"greet": pytest.approx(greeting_score, abs=1e-6)}
+    answered = probe.decide("how long does a refund take", channel="web")
+    suggested = probe.decide("cruise booking payment", channel="web")
+    assert (answered.kind, suggested.kind) == ("answer", "suggest")
+    bar = min(answered.hits[0].score, suggested.hits[0].score) - 0.01
+    index = FaqIndex.load(index_dir, encoder.name, fingerprint(load_knowledge_base(faq_dir)))
+    index.with_intent_scores({"greet": bar, "request_human": 2.0}).save(index_dir)
 
     engine = FaqEngine(index_dir=index_dir, faq_dir=faq_dir, encoder=encoder)
-    question = engine.decide("how long does a refund take", channel="web")
-    assert engine.is_question(question, "greet")
-    assert not engine.is_question(engine.decide("hello, good morning"), "greet")
-    # An intent never measured (buttons only) is never overruled.
-    assert not engine.is_question(question, "rate")
+    assert engine.is_question(answered, "greet")
+    assert not engine.is_question(suggested, "greet")  # a mere suggestion never overrules
+    assert not engine.is_question(answered, "request_human")  # its examples score higher
+    assert not engine.is_question(answered, "rate")  # never measured: buttons only
 
 
-def test_without_nlu_data_at_build_the_faq_claims_nothing(tmp_path: Path) -> None:
-    assert load_intent_scores(tmp_path) == {}
+@pytest.mark.slow  # loads the embedding model
+def test_an_index_built_without_nlu_data_claims_nothing(engine: FaqEngine) -> None:
+    answered = engine.decide("how long does a refund take", channel="web")
+    assert answered.kind == "answer"
+    assert not engine.is_question(answered, "greet")
