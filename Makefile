@@ -31,7 +31,8 @@ HANDOFF_VENV_STAMP := $(HANDOFF_VENV)/.stamp-$(call hash_of,requirements/handoff
 RASA_INPUTS := config.yml bot/domain.yml $(call files_in,data/nlu data/stories data/rules)
 RASA_MODEL_NAME := bot-$(call hash_of,$(RASA_INPUTS))
 RASA_MODEL := models/rasa/$(RASA_MODEL_NAME).tar.gz
-FAQ_INPUTS := $(call files_in,data/faq)
+# The NLU examples too: the build measures how strongly the FAQ claims each intent's texts.
+FAQ_INPUTS := $(call files_in,data/faq data/nlu)
 # The index also depends on the code that builds and calibrates it.
 FAQ_BUILDER := $(sort $(wildcard actions/faq/*.py knowledge_base/*.py))
 FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER))
@@ -111,7 +112,7 @@ $(RASA_MODEL): $(RASA_VENV_STAMP) $(RASA_INPUTS)
 
 $(FAQ_INDEX_STAMP): $(APP_VENV_STAMP) $(FAQ_INPUTS) $(FAQ_BUILDER)
 	@echo "==> Building the FAQ index"
-	$(PYTHON) -m actions.faq build --faq-dir data/faq --out models/faq
+	$(PYTHON) -m actions.faq build --faq-dir data/faq --nlu-dir data/nlu --out models/faq
 	@rm -f models/faq/.stamp-* && touch $@
 
 db: .env $(HANDOFF_VENV_STAMP) ## Create or upgrade the handoff database schema.

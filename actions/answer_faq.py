@@ -11,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import session_metadata
 from actions.escalation import (
-    HandoffReason,
     frustration_offered,
     frustration_signal,
     miss_streak,
@@ -23,6 +22,7 @@ from actions.faq.engine import Decision, FaqEngine, get_engine
 from actions.faq_sync import start_paraphrase_sync
 from actions.handoff import UsesHandoffClient, hand_off
 from actions.handoff_client import HandoffClient
+from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +51,28 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        channel = session_metadata(tracker)["channel"]
         try:
-            decision = self.engine.decide(text, channel=channel)
+            decision = self.decide(tracker)
         except Exception:
-            # Whatever broke (index missing, model failing), the customer gets a person.
-            logger.exception("FAQ search failed for %r", text)
-            dispatcher.utter_message(response="utter_faq_unavailable")
-            return hand_off(self.client, dispatcher, tracker, HandoffReason.BOT_FAILURE)
+            return self.fail(dispatcher, tracker)
+        return self.answer(decision, dispatcher, tracker)
 
+    def decide(self, tracker: Tracker) -> Decision:
+        """Search the FAQ for the latest message, among the FAQs of the customer's channel."""
+        text = tracker.latest_message.get("text") or ""
+        return self.engine.decide(text, channel=session_metadata(tracker)["channel"])
+
+    def fail(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Whatever broke (index missing, model failing), give the customer a person."""
+        logger.exception("FAQ search failed for %r", tracker.latest_message.get("text"))
+        dispatcher.utter_message(response="utter_faq_unavailable")
+        return hand_off(self.client, dispatcher, tracker, HandoffReason.BOT_FAILURE)
+
+    def answer(
+        self, decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Answer, suggest, or say that nothing fits, and escalate as the policy says."""
+        text = tracker.latest_message.get("text") or ""
         events: list[EventType] = [
             SlotSet("faq_result", faq_result(decision, text)),
             SlotSet("handoff_offered", False),

@@ -6,11 +6,14 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from spacy.language import Language
 from spacy.matcher import Matcher
+
+from actions.conversation import YieldsToFaq
+from actions.faq.engine import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +21,8 @@ logger = logging.getLogger(__name__)
 # ("my name is tom").
 NAME_CUES = ("my name is", "my name's", "name is", "i am", "i'm", "im", "call me", "this is")
 MAX_NAME_TOKENS = 3
+# Entities of Rasa's regexes (data/nlu/regex.yml) that fill the contact slots.
+CONTACT_ENTITIES = ("email", "phone")
 
 
 @lru_cache(maxsize=1)
@@ -52,8 +57,12 @@ def extract_name(text: str) -> str | None:
     return None
 
 
-class ActionRememberCustomer(Action):
-    """Keep the customer's name and contact in slots and greet them by name."""
+class ActionRememberCustomer(YieldsToFaq):
+    """Keep the customer's name and contact in slots and greet them by name.
+
+    An email or phone number (Rasa's regexes fill its slot) is noted, whatever else the
+    message says; a message with neither a contact nor a name is a question after all.
+    """
 
     def name(self) -> str:
         return "action_remember_customer"
@@ -61,13 +70,22 @@ class ActionRememberCustomer(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        events: list[EventType] = []
+        if any(
+            entity.get("entity") in CONTACT_ENTITIES
+            for entity in tracker.latest_message.get("entities") or []
+        ):
+            dispatcher.utter_message(response="utter_contact_noted")
+            return []
+        return super().run(dispatcher, tracker, domain)
+
+    def reply(
+        self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
         name = extract_name(tracker.latest_message.get("text") or "")
         if name:
-            events.append(SlotSet("customer_name", name))
             dispatcher.utter_message(response="utter_nice_to_meet_you", customer_name=name)
-        elif tracker.get_slot("customer_email") or tracker.get_slot("customer_phone"):
-            dispatcher.utter_message(response="utter_contact_noted")
-        else:
+            return [SlotSet("customer_name", name)]
+        if decision is None:
             dispatcher.utter_message(response="utter_anything_else")
-        return events
+            return []
+        return self.faq.answer(decision, dispatcher, tracker)

@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import sentiment_of, session_metadata
-from actions.handoff import UsesHandoffClient, hand_off
+from actions.handoff import UsesHandoffClient
 from actions.handoff_client import HandoffClient, HandoffUnavailable
 from knowledge_base.faqs import normalize_text
 from lumen.vocabulary import HandoffReason
@@ -90,21 +90,6 @@ def record_miss(
         )
     except HandoffUnavailable:
         logger.exception("Recording an unanswered question of %s failed", tracker.sender_id)
-
-
-class ActionHandleFrustration(UsesHandoffClient, Action):
-    """Answer a complaint: offer a person the first time, hand off at once after that."""
-
-    def name(self) -> str:
-        return "action_handle_frustration"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        if frustration_offered(tracker):
-            return hand_off(self.client, dispatcher, tracker, HandoffReason.FRUSTRATION)
-        dispatcher.utter_message(response="utter_offer_human_frustrated")
-        return offer_events(HandoffReason.FRUSTRATION)
 
 
 class ActionRejectSuggestions(UsesHandoffClient, Action):

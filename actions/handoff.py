@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import context_packet, handoff_reason
+from actions.context import context_packet
 from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavailable
 from lumen.handoff_api import handed_off_slots
 
@@ -129,18 +129,6 @@ def forward(
     except HandoffUnavailable:
         logger.exception("Forwarding a message of %s failed", tracker.sender_id)
         dispatcher.utter_message(response="utter_handoff_unavailable")
-
-
-class ActionHandoff(UsesHandoffClient, Action):
-    """Hand off because the customer asked, or accepted the offer of a person."""
-
-    def name(self) -> str:
-        return "action_handoff"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        return hand_off(self.client, dispatcher, tracker, handoff_reason(tracker))
 
 
 class ActionForwardToAgent(UsesHandoffClient, Action):

@@ -104,8 +104,8 @@ def measure_socket(stack: Stack, token: str, turns: int, results: Results) -> No
     agent = requests.Session()
     agent.headers["Authorization"] = f"Bearer {token}"
     try:
-        # Baseline: the customer says hi and the bot answers with a static response.
-        say(f"socket: {turns} bot turns ('hi' -> utter_greet) as the baseline")
+        # Baseline: the customer says hi and the bot greets them (a round trip to the actions).
+        say(f"socket: {turns} bot turns ('hi' -> greeting) as the baseline")
         bot_turns: list[float] = []
         for index in range(turns + 3):
             widget.drain()
@@ -113,7 +113,7 @@ def measure_socket(stack: Stack, token: str, turns: int, results: Results) -> No
             widget.say("hi")
             arrived = widget.wait_for(lambda text: text.startswith("Hello"))
             if arrived is None:
-                raise RuntimeError("the bot did not answer 'hi' with utter_greet")
+                raise RuntimeError("the bot did not answer 'hi' with a greeting")
             if index >= 3:  # the first turns load the tracker and warm caches
                 bot_turns.append((arrived - sent) * 1000)
             if index and index % 25 == 0:
@@ -179,14 +179,14 @@ def measure_socket(stack: Stack, token: str, turns: int, results: Results) -> No
     results.charts += [
         Chart(
             "Agent message to customer socket vs. a bot turn (same socket)",
-            {"agent message -> socket": to_socket, "baseline: 'hi' -> utter_greet": bot_turns},
+            {"agent message -> socket": to_socket, "baseline: 'hi' -> greeting": bot_turns},
             target=SOCKET_P95_TARGET_MS,
             caption="Time from sending the POST (or the customer's message) to the text "
             "arriving on the customer's socket.io connection.",
         ),
         Chart(
             "The same, in the order measured",
-            {"agent message -> socket": to_socket, "baseline: 'hi' -> utter_greet": bot_turns},
+            {"agent message -> socket": to_socket, "baseline: 'hi' -> greeting": bot_turns},
             kind="series",
             xlabel="message number",
             target=SOCKET_P95_TARGET_MS,

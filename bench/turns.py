@@ -1,7 +1,8 @@
-"""Latency of a bot turn over REST on one Rasa instance, beside a static response.
+"""Latency of a bot turn over REST on one Rasa instance, beside a greeting.
 
-A FAQ turn goes Rasa -> action server (FAQ search) -> Rasa; the baseline, "hi" answered by
-`utter_greet`, never leaves Rasa. The difference is the cost of the action round trip. Then
+A FAQ turn goes Rasa -> action server (FAQ search, answer) -> Rasa; the baseline, "hi", makes
+the same round trip to `action_small_talk`, which finds it is no FAQ question and greets. The
+difference is the cost of answering (and of the tracker an answer writes). Then
 sustained turns per second with several customers writing at once, for both kinds of turn.
 Run with `.venv/bin/python -m bench.turns` (or `make bench`); it starts a private stack.
 """
@@ -143,53 +144,53 @@ def main(argv: list[str] | None = None) -> int:
         running_stack(Path(workdir)) as stack,
     ):
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
-        say(f"{args.turns} static turns ('hi' -> utter_greet), one at a time")
-        static = asyncio.run(one_at_a_time(url, greeting, args.turns, "static"))
+        say(f"{args.turns} greeting turns ('hi' -> action_small_talk), one at a time")
+        greeted = asyncio.run(one_at_a_time(url, greeting, args.turns, "greeting"))
         say(f"{args.turns} FAQ turns ({len(questions)} different questions), one at a time")
         answered = asyncio.run(one_at_a_time(url, questions, args.turns, "FAQ"))
-        say(f"{args.customers} customers at once for {args.seconds:.0f} s: static turns")
-        static_rate, static_loaded = asyncio.run(
+        say(f"{args.customers} customers at once for {args.seconds:.0f} s: greeting turns")
+        greeting_rate, greeting_loaded = asyncio.run(
             sustained(url, greeting, args.customers, args.seconds)
         )
         say(f"{args.customers} customers at once for {args.seconds:.0f} s: FAQ turns")
         faq_rate, faq_loaded = asyncio.run(sustained(url, questions, args.customers, args.seconds))
     load_after = os.getloadavg()[0]
 
-    faq, baseline = summarize(answered), summarize(static)
-    loaded, baseline_loaded = summarize(faq_loaded), summarize(static_loaded)
+    faq, baseline = summarize(answered), summarize(greeted)
+    loaded, baseline_loaded = summarize(faq_loaded), summarize(greeting_loaded)
     rows = [
-        Row("FAQ turn p50 (one at a time)", faq.p50, "ms", baseline.p50, note="baseline: static"),
+        Row("FAQ turn p50 (one at a time)", faq.p50, "ms", baseline.p50, note="baseline: greeting"),
         Row("FAQ turn p95 (one at a time)", faq.p95, "ms", baseline.p95, note=f"n={faq.count}"),
         Row(
             "action round trip p50",
             faq.p50 - baseline.p50,
             "ms",
-            note="FAQ turn minus static turn",
+            note="FAQ turn minus greeting turn",
         ),
         Row(
             f"sustained FAQ turns/s ({args.customers} customers)",
             faq_rate,
             "turns/s",
-            static_rate,
+            greeting_rate,
             note=f"anchor: Rasa quotes ~{RASA_ANCHOR_TURNS_PER_S:.0f}/s per instance",
         ),
         Row("FAQ turn p95 under load", loaded.p95, "ms", baseline_loaded.p95),
     ]
     charts = [
         Chart(
-            "One turn at a time: FAQ answer vs static response",
-            {"FAQ answer (action server)": answered, "static 'hi' -> utter_greet": static},
+            "One turn at a time: FAQ answer vs greeting",
+            {"FAQ answer (action server)": answered, "'hi' -> greeting": greeted},
             caption="From the POST to Rasa's REST channel until its reply, one turn at a time.",
         ),
         Chart(
             f"Sustained load: {args.customers} customers writing at once",
-            {"FAQ answer": faq_loaded, "static response": static_loaded},
+            {"FAQ answer": faq_loaded, "greeting": greeting_loaded},
             caption="Latency of every turn while the load ran.",
         ),
         Chart(
             "Turns per second on one Rasa instance",
-            {"measured": [static_rate, faq_rate]},
-            categories=["static response", "FAQ answer"],
+            {"measured": [greeting_rate, faq_rate]},
+            categories=["greeting", "FAQ answer"],
             kind="bar",
             xlabel="kind of turn",
             ylabel="turns per second",

@@ -1,7 +1,9 @@
-"""The project's channels: Rasa's socket.io and REST, guarded against a dead action server.
+"""The project's channels: Rasa's socket.io and REST, bounded, screened and guarded.
 
-Every message goes through `bot.failsafe.guarded`, so a turn the action server could
-not serve still tells the customer and reaches a person.
+Every message goes through `bot.screening.screened` (typed intent syntax is text) and
+`bot.failsafe.guarded`, so a turn the action server could not serve still tells the
+customer and reaches a person. Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs
+NLU on any length, and one message of 120,000 characters kept it busy for minutes.
 
 The socket.io channel has the two bugs of Rasa 3.6 under python-socketio 5.x fixed:
 
@@ -24,13 +26,24 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, Sanic
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
+from sanic.request import Request
 
 from bot.failsafe import guarded
+from bot.screening import screened
 from bot.settings import BotSettings
-from lumen.vocabulary import MAX_TEXT_CHARS
+from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
 
 logger = logging.getLogger(__name__)
+
+# Every request to Rasa's server, channels and HTTP API alike (Sanic's default: 100 MB).
+MAX_REQUEST_BYTES = 1_000_000
+
+
+def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
+    """Screen and guard a channel's message handler."""
+    return guarded(screened(on_new_message), BotSettings.from_env())
 
 
 class FixedSocketIOOutput(SocketIOOutput):
@@ -54,7 +67,7 @@ class FixedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Build Rasa's blueprint, then replace the two handlers that carry the bugs."""
-        on_new_message = guarded(on_new_message, BotSettings.from_env())
+        on_new_message = handler_of(on_new_message)
         socketio_blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
@@ -105,11 +118,55 @@ class FixedSocketIOInput(SocketIOInput):
 
 
 class GuardedRestInput(RestInput):
-    """Rasa's REST channel (`/webhooks/rest/webhook`), guarded against a dead action server."""
+    """Rasa's REST channel (`/webhooks/rest/webhook`), bounded, screened and guarded.
+
+    A malformed request gets a 400 naming the field, text over the limit a 413, before NLU.
+    """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Build Rasa's REST blueprint around the guarded message handler."""
-        return super().blueprint(guarded(on_new_message, BotSettings.from_env()))
+        """Build Rasa's REST blueprint around the screened and guarded message handler."""
+        rest_blueprint = super().blueprint(handler_of(on_new_message))
+        rest_blueprint.listener("before_server_start")(bound_requests)
+        return rest_blueprint
+
+    async def _extract_sender(self, req: Request) -> str:
+        sender = body_of(req).get("sender")
+        if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_ID_CHARS:
+            raise InvalidUsage(
+                f"'sender' must be a string of 1 to {MAX_SENDER_ID_CHARS} characters"
+            )
+        return sender
+
+    def _extract_message(self, req: Request) -> str:
+        text = body_of(req).get("message")
+        if not isinstance(text, str):
+            raise InvalidUsage("'message' must be a string")
+        if len(text) > MAX_TEXT_CHARS:
+            raise PayloadTooLarge(
+                f"'message' has {len(text)} characters; please keep it under {MAX_TEXT_CHARS}"
+            )
+        return text
+
+    def _extract_input_channel(self, req: Request) -> str:
+        # Never the client's choice: it decides where pushed messages go.
+        return self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        metadata = body_of(request).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
+
+
+def body_of(request: Request) -> dict[str, Any]:
+    """Return the JSON object a channel request must carry; 400 for anything else."""
+    body = request.json
+    if not isinstance(body, dict):
+        raise InvalidUsage("the body must be a JSON object with 'sender' and 'message'")
+    return body
+
+
+async def bound_requests(app: Sanic, *_: Any) -> None:
+    """Refuse request bodies over MAX_REQUEST_BYTES on every route of Rasa's server."""
+    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
 
 async def freeze_loaded_objects(*_: Any) -> None:

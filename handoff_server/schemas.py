@@ -8,7 +8,7 @@ from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
 from handoff_server.db import QUESTION_STATUSES
 from handoff_server.queueing import REASON_PRIORITY
 from handoff_server.records import LISTED_STATES
-from lumen.vocabulary import CHANNELS, MAX_TEXT_CHARS
+from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 
@@ -53,7 +53,7 @@ HANDOFF: Schema = {
     "type": "object",
     "required": ["conversation_id", "channel", "reason"],
     "properties": {
-        "conversation_id": _string(min_length=1),
+        "conversation_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
         "channel": {"type": "string", "enum": list(CHANNELS)},
         "page_url": _string(2048, nullable=True),
         "kiosk_id": _string(nullable=True),
@@ -104,7 +104,7 @@ UNANSWERED_QUESTION: Schema = {
     "type": "object",
     "required": ["conversation_id", "channel", "text", "outcome"],
     "properties": {
-        "conversation_id": _string(min_length=1),
+        "conversation_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
         "channel": {"type": "string", "enum": list(CHANNELS)},
         "text": TEXT,
         "outcome": {"type": "string", "enum": ["none", "rejected"]},

@@ -8,6 +8,9 @@ from enum import Enum
 # channels refuse longer messages before NLU, the handoff API rejects them, the pages bound
 # their inputs to it (they read it from the handoff server's /vocabulary.js).
 MAX_TEXT_CHARS = 4000
+# The longest sender id (Rasa's conversation id): the handoff server stores no longer, and
+# Rasa's REST channel refuses longer.
+MAX_SENDER_ID_CHARS = 255
 
 
 class _Word(str, Enum):

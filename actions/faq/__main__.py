@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="embed the knowledge base and write the index")
     build.add_argument("--faq-dir", type=Path, default=Path("data/faq"))
     build.add_argument("--out", type=Path, default=Path("models/faq"))
+    build.add_argument(
+        "--nlu-dir", type=Path, help="Rasa NLU data: measure how much the FAQ claims each intent"
+    )
     build.set_defaults(run=run_build)
 
     search = commands.add_parser("search", help="show the decision for one question")
@@ -75,7 +78,26 @@ def run_build(args: argparse.Namespace) -> int:
         time.perf_counter() - started,
         index.thresholds,
     )
+    if args.nlu_dir is not None:
+        index.with_intent_scores(measure_intents(args)).save(args.out)
     return 0
+
+
+def measure_intents(args: argparse.Namespace) -> dict[str, float]:
+    """Return the best FAQ score of each intent's NLU examples, on the index just built."""
+    from actions.faq.engine import FaqEngine
+    from actions.faq.intents import measure_intent_scores, read_nlu_examples
+
+    engine = FaqEngine(index_dir=args.out, faq_dir=args.faq_dir)
+    scores = measure_intent_scores(
+        read_nlu_examples(args.nlu_dir),
+        lambda text: max((hit.score for hit in engine.decide(text).hits), default=-1.0),
+    )
+    logging.info(
+        "the FAQ claims a text over each intent's NLU examples above: %s",
+        ", ".join(f"{intent} {score:.3f}" for intent, score in scores.items()),
+    )
+    return scores
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from itertools import product
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,11 +20,19 @@ DecisionKind = Literal["answer", "suggest", "none"]
 # texts are asked back (questions outside the KB included); the share of questions the KB
 # ranks right that may be turned away as "none" to catch questions outside it (a wrong "none"
 # costs a customer their answer, a wrong suggestion only a glance at three buttons); the grids.
-ANSWER_PRECISION_TARGET = 0.98
-IN_SCOPE_RETENTION = 0.95
+ANSWER_PRECISION_TARGET = 0.975
+IN_SCOPE_RETENTION = 0.955
+# The share of questions outside the KB among those asked: an assumption about deployments, not
+# a fitted value. The KB's texts asked against the other FAQs stand for them with this weight;
+# counting them one for one (half of all trials) would answer only half of what the KB knows.
+OUT_OF_SCOPE_SHARE = 0.15
 TEMPERATURES = (0.005, 0.01, 0.02, 0.03, 0.05)
 CLASSIFIER_WEIGHTS = (0.0, 0.01, 0.03, 0.1, 0.3)
 MARGINS = tuple(np.round(np.arange(0.0, 0.301, 0.01), 2))
+# A clear winner makes a question more plausibly one the KB knows: the plausibility adds this
+# weight times the top FAQ's lead over the next (capped, so a KB of one FAQ stays finite).
+NONE_MARGIN_WEIGHTS = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.2, 1.6)
+MAX_LEAD = 1.0
 # Cross-fitting: each of FOLDS classifiers learns from the other folds' texts.
 FOLDS = 2
 CHUNK_ROWS = 512
@@ -38,7 +47,12 @@ class Thresholds:
     answer_score: float
     answer_margin: float
     none_weight: float  # of the log-probability in the plausibility that "none" reads
+    none_margin_weight: float  # of the top FAQ's lead in that plausibility
     none_score: float
+
+    def plausibility(self, plausibility: np.ndarray | float, lead: np.ndarray | float) -> Any:
+        """Add to an FAQ's plausibility the weighted (capped) lead of the top FAQ."""
+        return plausibility + self.none_margin_weight * capped_lead(lead)
 
 
 class FaqScorer:
@@ -70,16 +84,20 @@ class FaqScorer:
         return pooled
 
 
+def capped_lead(lead: Any) -> Any:
+    """Return the top FAQ's lead capped at MAX_LEAD; alone (no runner-up) it leads by the cap."""
+    with np.errstate(invalid="ignore"):
+        return np.minimum(np.nan_to_num(lead, nan=0.0, posinf=MAX_LEAD), MAX_LEAD)
+
+
 def decide_kind(
     top_score: float, runner_up_score: float, plausibility: float, thresholds: Thresholds
 ) -> DecisionKind:
     """Return answer, suggest or none from the two best FAQ scores and the best's plausibility."""
-    if plausibility < thresholds.none_score:
+    lead = top_score - runner_up_score
+    if thresholds.plausibility(plausibility, lead) < thresholds.none_score:
         return "none"
-    if (
-        top_score >= thresholds.answer_score
-        and top_score - runner_up_score >= thresholds.answer_margin
-    ):
+    if top_score >= thresholds.answer_score and lead >= thresholds.answer_margin:
         return "answer"
     return "suggest"
 
@@ -105,10 +123,14 @@ class _Trials:
         """Return rows x FAQs scores as the engine computes them."""
         return final_score(self.knn[temperature], self.log_probabilities, weight)
 
-    def plausibility(self, temperature: float, weight: float, none_weight: float) -> np.ndarray:
+    def plausibility(
+        self, temperature: float, weight: float, none_weight: float, margin_weight: float
+    ) -> np.ndarray:
         """Return the plausibility of each trial's best FAQ (ranked with `weight`)."""
+        top, runner_up, _ = self.best_two(temperature, weight)
         best = self.scores(temperature, weight).argmax(axis=1, keepdims=True)
-        return np.take_along_axis(self.scores(temperature, none_weight), best, axis=1)[:, 0]
+        own = np.take_along_axis(self.scores(temperature, none_weight), best, axis=1)[:, 0]
+        return own + margin_weight * capped_lead(top - runner_up)
 
     def best_two(self, temperature: float, weight: float) -> tuple[np.ndarray, ...]:
         """Return the top score, the runner-up score, and whether the top FAQ is right."""
@@ -177,16 +199,26 @@ def calibrate(
         "cross-fitted accuracy by temperature and classifier weight: %s",
         ", ".join(f"{t}/{w}: {a:.3f}" for (t, w), a in accuracy.items()),
     )
-    right = in_scope.best_two(temperature, weight)
-    wrong = out_of_scope.best_two(temperature, weight)
-    answer_score, answer_margin = _answer_rule(right, wrong)
-    none_weight, none_score = _none_rule(in_scope, out_of_scope, temperature, weight, weights)
+    none_weight, margin_weight, none_score = _none_rule(
+        in_scope, out_of_scope, temperature, weight, weights
+    )
+    # Only what passes the "none" rule can be answered.
+    answer_score, answer_margin = _answer_rule(
+        *(
+            (
+                *trials.best_two(temperature, weight),
+                trials.plausibility(temperature, weight, none_weight, margin_weight) >= none_score,
+            )
+            for trials in (in_scope, out_of_scope)
+        )
+    )
     thresholds = Thresholds(
         temperature=float(temperature),
         classifier_weight=float(weight),
         answer_score=answer_score,
         answer_margin=answer_margin,
         none_weight=none_weight,
+        none_margin_weight=margin_weight,
         none_score=none_score,
     )
     classifier = fit_classifier(features, faq_of_row, n_faqs, seed) if weight else None
@@ -247,27 +279,43 @@ def _stack(chunks: list[np.ndarray], n_faqs: int) -> np.ndarray:
 def _answer_rule(
     right: tuple[np.ndarray, ...], wrong: tuple[np.ndarray, ...]
 ) -> tuple[float, float]:
-    """Return the score and margin that answer the most trials at the target precision."""
+    """Return the score and margin that answer the most trials at the target precision.
+
+    `right` and `wrong` are (top score, runner-up score, top is right, plausible) of the
+    in-scope and the out-of-scope trials; each kind weighs its share of the questions asked.
+    """
     top = np.r_[right[0], wrong[0]]
     margin = top - np.r_[right[1], wrong[1]]
     correct = np.r_[right[2], np.zeros(len(wrong[0]), dtype=bool)]
-    finite = np.isfinite(top)
-    best: tuple[int, float, float] | None = None
+    weight = np.r_[
+        np.full(len(right[0]), (1 - OUT_OF_SCOPE_SHARE) / max(len(right[0]), 1)),
+        np.full(len(wrong[0]), OUT_OF_SCOPE_SHARE / max(len(wrong[0]), 1)),
+    ]
+    candidates = np.isfinite(top) & np.r_[right[3], wrong[3]]
+    best: tuple[float, float, float] | None = None
     for min_margin in MARGINS:
-        kept = finite & (margin >= min_margin)
+        kept = candidates & (margin >= min_margin)
         order = np.argsort(-top[kept], kind="stable")
-        hits = np.cumsum(correct[kept][order])
-        precision = hits / np.arange(1, len(hits) + 1)
+        answered = np.cumsum(weight[kept][order])
+        precision = np.cumsum((weight * correct)[kept][order]) / np.maximum(answered, 1e-12)
         passing = np.flatnonzero(precision >= ANSWER_PRECISION_TARGET)
         if len(passing):
             score = float(top[kept][order][passing[-1]])
-            answered = int(np.sum(kept & (top >= score)))
-            if best is None or answered > best[0]:
-                best = (answered, score, float(min_margin))
+            share = float(np.sum(weight[kept & (top >= score)]))
+            if best is None or share > best[0]:
+                best = (share, score, float(min_margin))
     if best is None:
-        # No rule is precise enough on this KB: answer only near-exact matches.
+        # No rule is precise enough on this KB (no paraphrases to learn from): answer only a
+        # question nearer its FAQ than any text comes to another FAQ, and further ahead of the
+        # next than nine in ten of those texts are.
         logger.warning("no answer rule reaches precision %.2f", ANSWER_PRECISION_TARGET)
-        return float(np.max(top[finite], initial=0.0)), float(MARGINS[-1])
+        nearest_other = wrong[0][np.isfinite(wrong[0])]
+        lead = wrong[0] - wrong[1]
+        lead = lead[np.isfinite(lead)]
+        return (
+            float(np.max(nearest_other)) if len(nearest_other) else np.inf,
+            float(np.quantile(lead, 0.9)) if len(lead) else float(MARGINS[-1]),
+        )
     return best[1], best[2]
 
 
@@ -277,28 +325,27 @@ def _none_rule(
     temperature: float,
     weight: float,
     none_weights: Sequence[float],
-) -> tuple[float, float]:
-    """Return the plausibility weight and threshold that turn away the most out-of-scope trials.
+) -> tuple[float, float, float]:
+    """Return the plausibility's weights and threshold that turn away the most out-of-scope trials.
 
     Each threshold keeps IN_SCOPE_RETENTION of the rightly ranked in-scope trials.
     """
     right = in_scope.best_two(temperature, weight)[2]
-    best: tuple[float, float, float] | None = None
-    for none_weight in none_weights:
-        kept = in_scope.plausibility(temperature, weight, none_weight)[right]
-        if not len(kept):
-            break
+    best: tuple[float, float, float, float] | None = None
+    weights = product(none_weights, NONE_MARGIN_WEIGHTS) if right.any() else ()
+    for none_weight, margin_weight in weights:
+        kept = in_scope.plausibility(temperature, weight, none_weight, margin_weight)[right]
         # "lower": of fewer than 1 / (1 - IN_SCOPE_RETENTION) trials, none is turned away.
         threshold = float(np.quantile(kept, 1 - IN_SCOPE_RETENTION, method="lower"))
-        turned_away = out_of_scope.plausibility(temperature, weight, none_weight) < threshold
-        recall = float(turned_away.mean()) if len(turned_away) else 0.0
+        plausible = out_of_scope.plausibility(temperature, weight, none_weight, margin_weight)
+        recall = float(np.mean(plausible < threshold)) if len(plausible) else 0.0
         if best is None or recall > best[0]:
-            best = (recall, float(none_weight), threshold)
+            best = (recall, float(none_weight), float(margin_weight), threshold)
     if best is None:
         # No paraphrases to learn from: turn away what is less like any FAQ than a typical
         # other FAQ is.
         logger.warning("no paraphrases to calibrate 'none' on; add some to the knowledge base")
         top = out_of_scope.best_two(temperature, weight)[0]
         finite = top[np.isfinite(top)]
-        return float(weight), float(np.median(finite)) if len(finite) else 0.0
-    return best[1], best[2]
+        return float(weight), 0.0, float(np.median(finite)) if len(finite) else 0.0
+    return best[1], best[2], best[3]

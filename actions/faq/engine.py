@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import defaultdict
@@ -15,6 +16,7 @@ import numpy as np
 from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind, final_score
 from actions.faq.encoder import Encoder, OnnxEncoder
 from actions.faq.index import FaqIndex, FaqIndexError, IndexedText
+from actions.faq.spelling import Speller
 from knowledge_base.faqs import (
     CHANNELS,
     Faq,
@@ -25,6 +27,8 @@ from knowledge_base.faqs import (
 )
 
 __all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "Learned", "get_engine"]
+
+logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_HITS = 3
@@ -63,6 +67,7 @@ class _Snapshot:
     scorer: FaqScorer
     channel_rows: dict[str, np.ndarray]
     text_owners: dict[str, str]
+    speller: Speller
 
     @classmethod
     def of(cls, faqs: list[Faq], index: FaqIndex) -> _Snapshot:
@@ -77,6 +82,7 @@ class _Snapshot:
                 for channel in CHANNELS
             },
             text_owners=text_owners(faqs),
+            speller=Speller(text for faq in faqs for text in faq.texts),
         )
 
 
@@ -106,29 +112,47 @@ class FaqEngine:
         snapshot = self._current()
         if not text.strip():
             return Decision("none", [])
-        views = self._encoder.encode_views([text])
+        # The text as typed and with its slips mended: whichever an FAQ matches better wins,
+        # so a mended word that was a name after all ("Melk", a port) costs nothing.
+        readings = list(dict.fromkeys([text, snapshot.speller.correct(text)]))
+        views = self._encoder.encode_views(readings)
         similarities = snapshot.index.similarities(views[:, 0])
         if channel is not None:
             similarities[:, ~snapshot.channel_rows[channel]] = -np.inf
         thresholds = snapshot.index.thresholds
         classifier = snapshot.index.classifier
-        knn_scores = snapshot.scorer.scores(similarities, thresholds.temperature)[0]
+        knn_scores = snapshot.scorer.scores(similarities, thresholds.temperature)
         log_probabilities = (
-            classifier.log_probabilities(views.reshape(1, -1))[0] if classifier else None
+            classifier.log_probabilities(views.reshape(len(readings), -1)) if classifier else None
         )
-        scores = final_score(knn_scores, log_probabilities, thresholds.classifier_weight)
-        plausibilities = final_score(knn_scores, log_probabilities, thresholds.none_weight)
+        all_scores = final_score(knn_scores, log_probabilities, thresholds.classifier_weight)
+        reading = int(np.argmax(all_scores.max(axis=1)))
+        scores = all_scores[reading]
+        plausibilities = final_score(knn_scores, log_probabilities, thresholds.none_weight)[reading]
         best = [int(n) for n in np.argsort(-scores)[: MAX_HITS + 1] if np.isfinite(scores[n])]
         if not best:
             return Decision("none", [])
         runner_up = scores[best[1]] if len(best) > 1 else -np.inf
-        kind = decide_kind(
-            float(scores[best[0]]), float(runner_up), float(plausibilities[best[0]]), thresholds
-        )
+        top = float(scores[best[0]])
+        kind = decide_kind(top, float(runner_up), float(plausibilities[best[0]]), thresholds)
         if kind == "suggest":
-            best = [n for n in best if plausibilities[n] >= thresholds.none_score]
+            lead = top - float(runner_up)
+            best = [
+                n
+                for n in best
+                if thresholds.plausibility(plausibilities[n], lead) >= thresholds.none_score
+            ]
         hits = [Hit(snapshot.faqs[n], float(scores[n])) for n in best[:MAX_HITS]]
         return Decision(kind, hits)
+
+    def is_question(self, decision: Decision, intent: str | None) -> bool:
+        """Tell whether a text that DIET gave `intent` is a question for the FAQ after all.
+
+        It is when the FAQ answers it outright and its best FAQ outscores every NLU example of
+        that intent (actions.faq.intents); a mere suggestion never overrules DIET.
+        """
+        most = self._current().index.intent_scores.get(intent or "")
+        return decision.kind == "answer" and most is not None and decision.hits[0].score > most
 
     def add_paraphrases(self, paraphrases: Iterable[tuple[str, str]]) -> Learned:
         """Teach FAQs new paraphrases, live, in memory, embedded in one batch.
@@ -187,6 +211,12 @@ class FaqEngine:
                 )
             # On 2 cores one thread answers a single query faster than two (ARCHITECTURE.md).
             faiss.omp_set_num_threads(1)
+            if not index.intent_scores:
+                logger.info(
+                    "the FAQ index in %s was built without NLU data (--nlu-dir): no text that "
+                    "DIET gives a conversational intent will be answered from the FAQ",
+                    self.index_dir,
+                )
             self._snapshot = _Snapshot.of(faqs, index)
         return self._snapshot
 

@@ -71,13 +71,14 @@ def evaluate(kb_csv: Path, queries_csv: Path, quantized: bool = True) -> dict[st
         index.save(index_dir)
         engine = FaqEngine(index_dir=index_dir, faq_dir=faq_dir, encoder=encoder)
         engine.load()
-        kinds, firsts, milliseconds = [], [], []
+        kinds, shown, milliseconds = [], [], []
         for query in queries:
             started = time.perf_counter()
             decision = engine.decide(query["text"])
             milliseconds.append((time.perf_counter() - started) * 1000)
             kinds.append(decision.kind)
-            firsts.append(decision.hits[0].faq.id if decision.hits else "")
+            shown.append([hit.faq.id for hit in decision.hits[:3]])
+    firsts = [ids[0] if ids else "" for ids in shown]
     # Labels are read from here on only.
     labels = [query["faq_id"] for query in queries]
     in_scope = [i for i, label in enumerate(labels) if label]
@@ -87,9 +88,14 @@ def evaluate(kb_csv: Path, queries_csv: Path, quantized: bool = True) -> dict[st
         "in_scope_accuracy": _share(
             [kinds[i] != "none" and firsts[i] == labels[i] for i in in_scope]
         ),
+        # What the customer is spared a click for: the right answer given at once.
+        "direct_accuracy": _share(
+            [kinds[i] == "answer" and firsts[i] == labels[i] for i in in_scope]
+        ),
         "answer_precision": _share([firsts[i] == labels[i] for i in answers]),
         # Ranking quality alone, whatever was decided: what the thresholds have to work with.
         "top1_accuracy": _share([firsts[i] == labels[i] for i in in_scope]),
+        "top3_accuracy": _share([labels[i] in shown[i] for i in in_scope]),
         "oos_recall": _share([kinds[i] == "none" for i in out_of_scope]),
         "n_in_scope": len(in_scope),
         "n_oos": len(out_of_scope),

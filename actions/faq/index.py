@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 INDEX_FILE = "index.faiss"
 METADATA_FILE = "metadata.json"
 CLASSIFIER_FILE = "classifier.npz"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class FaqIndexError(RuntimeError):
@@ -48,6 +48,7 @@ class FaqIndex:
         faq_sha256: str,
         thresholds: Thresholds,
         classifier: Classifier | None = None,
+        intent_scores: dict[str, float] | None = None,
     ) -> None:
         if vectors.ntotal != len(rows):
             raise FaqIndexError(f"index has {vectors.ntotal} vectors but {len(rows)} rows")
@@ -57,6 +58,8 @@ class FaqIndex:
         self.faq_sha256 = faq_sha256
         self.thresholds = thresholds
         self.classifier = classifier
+        # Per conversational intent, the best FAQ score of its NLU examples (actions.faq.intents).
+        self.intent_scores = dict(intent_scores or {})
 
     @classmethod
     def from_embeddings(
@@ -103,6 +106,19 @@ class FaqIndex:
             faq_sha256,
             self.thresholds,
             self.classifier,
+            self.intent_scores,
+        )
+
+    def with_intent_scores(self, intent_scores: dict[str, float]) -> FaqIndex:
+        """Return this index with the intents' NLU examples measured against it."""
+        return FaqIndex(
+            self.vectors,
+            self.rows,
+            self.model_name,
+            self.faq_sha256,
+            self.thresholds,
+            self.classifier,
+            intent_scores,
         )
 
     def save(self, index_dir: Path) -> None:
@@ -117,6 +133,7 @@ class FaqIndex:
             "faq_sha256": self.faq_sha256,
             "thresholds": asdict(self.thresholds),
             "classifier": self.classifier is not None,
+            "intent_scores": self.intent_scores,
             "rows": [asdict(row) for row in self.rows],
         }
         replace_file(index_dir / INDEX_FILE, faiss.serialize_index(self.vectors).tobytes())
@@ -161,7 +178,9 @@ class FaqIndex:
             Classifier.load(index_dir / CLASSIFIER_FILE) if metadata["classifier"] else None
         )
         thresholds = Thresholds(**metadata["thresholds"])
-        return cls(vectors, rows, model_name, faq_sha256, thresholds, classifier)
+        return cls(
+            vectors, rows, model_name, faq_sha256, thresholds, classifier, metadata["intent_scores"]
+        )
 
 
 def build_index(faqs: list[Faq], encoder: Encoder, show_progress: bool = False) -> FaqIndex:

@@ -73,11 +73,15 @@ def make_tracker(
 
 
 class FakeEngine(FaqEngine):
-    """Return a fixed decision, or raise, and record the channel asked."""
+    """Return a fixed decision, or raise, and record the channel asked.
 
-    def __init__(self, decision: Decision | Exception) -> None:
+    `question` says whether the FAQ claims a text DIET gave a conversational intent.
+    """
+
+    def __init__(self, decision: Decision | Exception, question: bool = False) -> None:
         # A stand-in for the engine (typed as one): nothing of the real one is built.
         self.decision = decision
+        self.question = question
         self.channels: list[str | None] = []
 
     def decide(self, text: str, channel: str | None = None) -> Decision:
@@ -85,6 +89,14 @@ class FakeEngine(FaqEngine):
         if isinstance(self.decision, Exception):
             raise self.decision
         return self.decision
+
+    def is_question(self, decision: Decision, intent: str | None) -> bool:
+        return self.question
+
+
+def not_a_question() -> FakeEngine:
+    """Return an engine for which no text is an FAQ question: the intent's own reply runs."""
+    return FakeEngine(Decision("none", []))
 
 
 class FakeHandoffClient(HandoffClient):

@@ -5,11 +5,8 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.answer_faq import ActionAnswerFaq
-from actions.escalation import (
-    ActionDeclineHandoff,
-    ActionHandleFrustration,
-    ActionRejectSuggestions,
-)
+from actions.conversation import ActionHandleFrustration
+from actions.escalation import ActionDeclineHandoff, ActionRejectSuggestions
 from actions.handoff import ActionStoreRating
 from tests.actions.conftest import (
     REFUND,
@@ -17,6 +14,7 @@ from tests.actions.conftest import (
     FakeHandoffClient,
     decision,
     make_tracker,
+    not_a_question,
     user_event,
 )
 
@@ -109,7 +107,7 @@ def test_frustration_after_the_offer_hands_off_at_once(dispatcher):
 
 def test_a_complaint_offers_once_then_hands_off(dispatcher):
     tracker = make_tracker([user_event("you're useless", "complaint")])
-    events = ActionHandleFrustration().run(dispatcher, tracker, {})
+    events = ActionHandleFrustration(engine=not_a_question()).run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_offer_human_frustrated"
     assert SlotSet("handoff_offered", True) in events
 
@@ -117,7 +115,9 @@ def test_a_complaint_offers_once_then_hands_off(dispatcher):
     tracker = make_tracker(
         [user_event("still useless", "complaint")], slots={"frustration_offered": True}
     )
-    events = ActionHandleFrustration(client=client).run(dispatcher, tracker, {})
+    events = ActionHandleFrustration(engine=not_a_question(), client=client).run(
+        dispatcher, tracker, {}
+    )
     assert client.packets[0]["reason"] == "frustration"
     assert SlotSet("handoff_active", True) in events
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
 
+from actions.conversation import ActionHandoff
 from actions.handoff import (
     ActionEndSession,
     ActionForwardToAgent,
-    ActionHandoff,
     ActionHandoffResolved,
     ActionTellQueuePosition,
 )
-from tests.actions.conftest import FakeHandoffClient, make_tracker, user_event
+from tests.actions.conftest import FakeHandoffClient, make_tracker, not_a_question, user_event
 
 CONVERSATION = [
     user_event(
@@ -36,7 +36,7 @@ CONVERSATION = [
 def test_handoff_sends_the_full_context_and_tells_the_queue_position(dispatcher):
     client = FakeHandoffClient()
     tracker = make_tracker(CONVERSATION, slots={"customer_name": "Maria Lopez"})
-    events = ActionHandoff(client=client).run(dispatcher, tracker, {})
+    events = ActionHandoff(engine=not_a_question(), client=client).run(dispatcher, tracker, {})
 
     (packet,) = client.packets
     assert packet["conversation_id"] == "customer-1"
@@ -62,27 +62,35 @@ def test_handoff_sends_the_full_context_and_tells_the_queue_position(dispatcher)
 
 def test_a_long_wait_asks_an_unknown_customer_how_to_reach_them(dispatcher):
     client = FakeHandoffClient(expected_wait_s=900)
-    ActionHandoff(client=client).run(dispatcher, make_tracker(CONVERSATION), {})
+    ActionHandoff(engine=not_a_question(), client=client).run(
+        dispatcher, make_tracker(CONVERSATION), {}
+    )
     assert dispatcher.messages[1]["response"] == "utter_ask_details_while_waiting"
 
 
 def test_a_long_wait_does_not_ask_a_customer_we_can_already_reach(dispatcher):
     client = FakeHandoffClient(expected_wait_s=900)
     slots = {"customer_name": "Maria Lopez", "customer_phone": "+44 20 7946 0958"}
-    ActionHandoff(client=client).run(dispatcher, make_tracker(CONVERSATION, slots=slots), {})
+    ActionHandoff(engine=not_a_question(), client=client).run(
+        dispatcher, make_tracker(CONVERSATION, slots=slots), {}
+    )
     assert len(dispatcher.messages) == 1
 
 
 def test_handoff_with_nobody_on_duty_offers_to_leave_a_message(dispatcher):
     tracker = make_tracker(CONVERSATION)
-    events = ActionHandoff(client=FakeHandoffClient(agents_online=0)).run(dispatcher, tracker, {})
+    events = ActionHandoff(engine=not_a_question(), client=FakeHandoffClient(agents_online=0)).run(
+        dispatcher, tracker, {}
+    )
     assert dispatcher.messages[0]["response"] == "utter_leave_message"
     assert SlotSet("taking_message", True) in events
 
 
 def test_with_nobody_on_duty_a_known_contact_is_not_asked_again(dispatcher):
     tracker = make_tracker(CONVERSATION, slots={"customer_email": "maria@example.com"})
-    ActionHandoff(client=FakeHandoffClient(agents_online=0)).run(dispatcher, tracker, {})
+    ActionHandoff(engine=not_a_question(), client=FakeHandoffClient(agents_online=0)).run(
+        dispatcher, tracker, {}
+    )
     assert dispatcher.messages[0]["response"] == "utter_leave_message_for_contact"
     assert dispatcher.messages[0]["contact"] == "maria@example.com"
 
@@ -150,7 +158,9 @@ def test_if_an_agent_took_the_conversation_meanwhile_they_get_the_message_live(d
 
 def test_handoff_server_down_is_told_honestly_and_the_bot_stays_in_charge(dispatcher):
     tracker = make_tracker(CONVERSATION)
-    events = ActionHandoff(client=FakeHandoffClient(fail=True)).run(dispatcher, tracker, {})
+    events = ActionHandoff(engine=not_a_question(), client=FakeHandoffClient(fail=True)).run(
+        dispatcher, tracker, {}
+    )
     assert dispatcher.messages[0]["response"] == "utter_handoff_unavailable"
     assert SlotSet("handoff_active", True) not in events
 
@@ -158,7 +168,7 @@ def test_handoff_server_down_is_told_honestly_and_the_bot_stays_in_charge(dispat
 def test_a_reason_set_earlier_wins_over_the_intent(dispatcher):
     client = FakeHandoffClient()
     tracker = make_tracker(CONVERSATION, slots={"handoff_reason": "sensitive_topic"})
-    ActionHandoff(client=client).run(dispatcher, tracker, {})
+    ActionHandoff(engine=not_a_question(), client=client).run(dispatcher, tracker, {})
     assert client.packets[0]["reason"] == "sensitive_topic"
 
 

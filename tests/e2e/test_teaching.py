@@ -17,9 +17,9 @@ from tests.e2e.pages import HOSTILE_TEXT, answer_of, ask, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-# Nothing in the knowledge base covers surfboards: the engine answers "none" (checked with
+# Nothing in the knowledge base covers kayaks: the engine answers "none" (checked with
 # `python -m actions.faq search`); its answer belongs to the luggage allowance.
-QUESTION = "can I bring my surfboard"
+QUESTION = "can I bring my kayak"
 FAQ_ID = "luggage_allowance"
 LEARN_TIMEOUT_S = 60
 

@@ -30,6 +30,7 @@ THRESHOLDS = Thresholds(
     answer_score=0.9,
     answer_margin=0.1,
     none_weight=0.1,
+    none_margin_weight=0.0,
     none_score=0.5,
 )
 
@@ -131,6 +132,7 @@ def test_index_round_trips_through_disk(built_index_dir: Path, fixture_kb: Path,
         "answer_score",
         "answer_margin",
         "none_weight",
+        "none_margin_weight",
         "none_score",
     }
     assert not list(built_index_dir.glob("*.pkl"))
