@@ -208,90 +208,90 @@ def main(argv: list[str] | None = None) -> int:
         timings = latencies(faq_dir, index_dir, queries)
     engine_ms, plain_ms = (summarize(series).p50 for series in timings.values())
     fp32 = "baseline: the fp32 encoder"
+
+    def share(name: str, figure: str, run: dict[str, Any], **row: Any) -> Row:
+        """Return a row of one figure of a run, in percent, higher being better."""
+        baseline = row.pop("baseline", None)
+        return Row(
+            name,
+            percent(run[figure]),
+            row.pop("unit", "%"),
+            baseline=None if baseline is None else percent(baseline[figure]),
+            higher_is_better=True,
+            **row,
+        )
+
     rows = [
-        Row(
+        share(
             "correct direct answers, all FAQs",
-            percent(full["direct_accuracy"]),
-            "% of in-scope",
-            baseline=percent(full_fp32["direct_accuracy"]),
+            "direct_accuracy",
+            full,
+            baseline=full_fp32,
             target=70.0,
-            higher_is_better=True,
+            unit="% of in-scope",
             note=fp32,
         ),
-        Row(
+        share(
             "answer precision, all FAQs",
-            percent(full["answer_precision"]),
-            "%",
-            baseline=percent(full_fp32["answer_precision"]),
+            "answer_precision",
+            full,
+            baseline=full_fp32,
             target=97.0,
-            higher_is_better=True,
             note=fp32,
         ),
-        Row(
+        share(
             "answered or suggested, right FAQ first, all FAQs",
-            percent(full["in_scope_accuracy"]),
-            "%",
-            baseline=percent(full_fp32["in_scope_accuracy"]),
+            "in_scope_accuracy",
+            full,
+            baseline=full_fp32,
             target=92.0,
-            higher_is_better=True,
             note=f"{fp32}; conflicts with the out-of-scope recall below (see README)",
         ),
-        Row(
+        share(
             "top-1 ranking, all FAQs",
-            percent(full["top1_accuracy"]),
-            "%",
-            baseline=percent(full_fp32["top1_accuracy"]),
-            higher_is_better=True,
+            "top1_accuracy",
+            full,
+            baseline=full_fp32,
             note=f"{fp32}; whatever was decided",
         ),
-        Row(
+        share(
             "correct direct answers, one question per FAQ",
-            percent(one["direct_accuracy"]),
-            "% of in-scope",
-            baseline=percent(full["direct_accuracy"]),
-            higher_is_better=True,
+            "direct_accuracy",
+            one,
+            baseline=full,
+            unit="% of in-scope",
             note="baseline: the full KB, same encoder",
         ),
-        Row(
-            "answer precision, one question per FAQ",
-            percent(one["answer_precision"]),
-            "%",
-            target=97.0,
-            higher_is_better=True,
-        ),
-        Row(
+        share("answer precision, one question per FAQ", "answer_precision", one, target=97.0),
+        share(
             "right FAQ among the first three, one question per FAQ",
-            percent(one["top3_accuracy"]),
-            "%",
-            baseline=percent(full["top3_accuracy"]),
-            higher_is_better=True,
+            "top3_accuracy",
+            one,
+            baseline=full,
             note="baseline: the full KB",
         ),
-        Row(
+        share(
             "out-of-scope recall, 10 FAQs left out",
-            percent(oos["oos_recall"]),
-            "%",
-            baseline=percent(oos_fp32["oos_recall"]),
+            "oos_recall",
+            oos,
+            baseline=oos_fp32,
             target=63.0,
-            higher_is_better=True,
             note=fp32,
         ),
-        Row(
+        share(
             "in-scope accuracy, 10 FAQs left out",
-            percent(oos["in_scope_accuracy"]),
-            "%",
-            baseline=percent(oos_fp32["in_scope_accuracy"]),
+            "in_scope_accuracy",
+            oos,
+            baseline=oos_fp32,
             target=90.0,
-            higher_is_better=True,
             note=fp32,
         ),
-        Row(
+        share(
             "answer precision, 10 FAQs left out",
-            percent(oos["answer_precision"]),
-            "%",
-            baseline=percent(oos_fp32["answer_precision"]),
+            "answer_precision",
+            oos,
+            baseline=oos_fp32,
             target=97.0,
-            higher_is_better=True,
             note=fp32,
         ),
         Row(
