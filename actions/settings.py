@@ -15,12 +15,14 @@ ENV_FILE = REPO_ROOT / ".env"
 
 @dataclass(frozen=True)
 class ActionSettings:
-    """Where the action server finds the handoff server, and how often it asks what was taught."""
+    """Where the action server finds the handoff server and the FAQ; how often it syncs teaching."""
 
     handoff_url: str
     handoff_service_token: str
     request_timeout_s: float = 5.0
     faq_sync_interval_s: float = 3.0
+    faq_index_dir: Path = REPO_ROOT / "models" / "faq"
+    faq_data_dir: Path = REPO_ROOT / "data" / "faq"
 
     @classmethod
     def from_env(cls) -> ActionSettings:
@@ -29,4 +31,7 @@ class ActionSettings:
             handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
             handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
             faq_sync_interval_s=float(os.environ.get("FAQ_SYNC_INTERVAL_S") or 3.0),
+            # Relative paths are the repository's.
+            faq_index_dir=REPO_ROOT / os.environ.get("FAQ_INDEX_DIR", "models/faq"),
+            faq_data_dir=REPO_ROOT / os.environ.get("FAQ_DATA_DIR", "data/faq"),
         )

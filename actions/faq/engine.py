@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from actions.faq.calibration import DecisionKind, FaqScorer, decide_kind, final_
 from actions.faq.encoder import Encoder, OnnxEncoder
 from actions.faq.index import FaqIndex, FaqIndexError, IndexedText
 from actions.faq.spelling import Speller
+from actions.settings import ActionSettings
 from knowledge_base.faqs import (
     CHANNELS,
     Faq,
@@ -30,7 +30,6 @@ __all__ = ["Decision", "FaqEngine", "FaqIndexError", "Hit", "Learned", "get_engi
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_HITS = 3
 
 
@@ -209,7 +208,7 @@ class FaqEngine:
                     f"the FAQ index in {self.index_dir} holds {index.dimension}-dimensional "
                     f"vectors, the model makes {self._encoder.dimension}: rebuild it"
                 )
-            # On 2 cores one thread answers a single query faster than two (ARCHITECTURE.md).
+            # On 2 cores one thread answers a single query faster than two (docs/ARCHITECTURE.md).
             faiss.omp_set_num_threads(1)
             if not index.intent_scores:
                 logger.info(
@@ -226,12 +225,10 @@ _shared_engine_lock = threading.Lock()
 
 
 def get_engine() -> FaqEngine:
-    """Return the process's one engine, on FAQ_INDEX_DIR and FAQ_DATA_DIR (repo-relative)."""
+    """Return the process's one engine, on the FAQ index and data of ActionSettings."""
     global _shared_engine
     with _shared_engine_lock:
         if _shared_engine is None:
-            _shared_engine = FaqEngine(
-                index_dir=REPO_ROOT / os.environ.get("FAQ_INDEX_DIR", "models/faq"),
-                faq_dir=REPO_ROOT / os.environ.get("FAQ_DATA_DIR", "data/faq"),
-            )
+            settings = ActionSettings.from_env()
+            _shared_engine = FaqEngine(settings.faq_index_dir, settings.faq_data_dir)
         return _shared_engine

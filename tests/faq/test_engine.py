@@ -11,6 +11,7 @@ from actions.faq import encoder as encoder_module
 from actions.faq import engine as engine_module
 from actions.faq.calibration import Thresholds, decide_kind
 from actions.faq.engine import FaqEngine, Learned
+from actions.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow  # loads the embedding model
 
@@ -204,4 +205,4 @@ def test_shared_engine_follows_the_environment(
 
     assert engine_module.get_engine() is shared
     assert shared.index_dir == tmp_path / "index"
-    assert shared.faq_dir == engine_module.REPO_ROOT / "data" / "faq"
+    assert shared.faq_dir == REPO_ROOT / "data" / "faq"
