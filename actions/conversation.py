@@ -2,8 +2,8 @@
 
 DIET is sure of itself on short questions ("visa requirments" read as a name, "braille signs"
 as goodbye, "Can I add another person to my booking?" as a request for a person). The FAQ's
-score is evidence against it: a text that its best FAQ claims more strongly than any NLU
-example of the intent (actions.faq.intents) is answered from the FAQ instead.
+score is evidence against it: a text the FAQ would answer outright, with a score above every
+NLU example of the intent (FaqEngine.is_question), is answered from the FAQ instead.
 """
 
 from __future__ import annotations
