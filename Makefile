@@ -66,7 +66,7 @@ lint: venvs ## Check style and types (ruff, mypy).
 	$(APP_VENV)/bin/mypy
 	@# The Rasa process's code, as Python 3.10 with Rasa's own packages.
 	$(APP_VENV)/bin/mypy --python-version 3.10 --python-executable $(RASA_VENV)/bin/python \
-		bot lumen tests/bot/rasa_runtime/test_failsafe.py
+		bot lumen $(wildcard tests/bot/rasa_runtime/test_*.py)
 
 format: venvs ## Rewrite the code in the house format (ruff).
 	$(APP_VENV)/bin/ruff format .

@@ -108,8 +108,11 @@ def take_message(
         client.leave_offline_message(handoff_id, contact, text)
     except HandoffConflict:
         # An agent came on duty and took the conversation meanwhile: they read it live.
-        forward(client, dispatcher, tracker, text)
-        return [SlotSet("taking_message", False), SlotSet("message_left", None)]
+        return [
+            SlotSet("taking_message", False),
+            SlotSet("message_left", None),
+            *forward(client, dispatcher, tracker, text),
+        ]
     except HandoffUnavailable:
         logger.exception("Leaving the message of %s failed", tracker.sender_id)
         dispatcher.utter_message(response="utter_handoff_unavailable")
@@ -120,15 +123,24 @@ def take_message(
 
 def forward(
     client: HandoffClient, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
-) -> None:
-    """Pass `text` to the agent; tell the customer if it cannot get there."""
+) -> list[EventType]:
+    """Pass `text` to the agent; tell the customer what happened if it cannot get there.
+
+    A message that arrives after the agent resolved is still taken (marked late); a 409
+    means the conversation ended otherwise on the team's side, so the bot takes over.
+    """
     try:
         client.forward_customer_message(
             tracker.get_slot("handoff_id"), text, tracker.latest_message.get("message_id")
         )
+    except HandoffConflict:
+        logger.warning("Handoff %s has ended; the bot takes over", tracker.get_slot("handoff_id"))
+        dispatcher.utter_message(response="utter_handoff_ended")
+        return bot_in_charge()
     except HandoffUnavailable:
         logger.exception("Forwarding a message of %s failed", tracker.sender_id)
         dispatcher.utter_message(response="utter_handoff_unavailable")
+    return []
 
 
 class ActionForwardToAgent(UsesHandoffClient, Action):
@@ -142,8 +154,7 @@ class ActionForwardToAgent(UsesHandoffClient, Action):
     ) -> list[EventType]:
         if tracker.get_slot("taking_message"):
             return take_message(self.client, dispatcher, tracker)
-        forward(self.client, dispatcher, tracker, tracker.latest_message.get("text") or "")
-        return []
+        return forward(self.client, dispatcher, tracker, tracker.latest_message.get("text") or "")
 
 
 class ActionTellQueuePosition(Action):

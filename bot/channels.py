@@ -31,6 +31,7 @@ from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
 from bot.failsafe import guarded
+from bot.pushes import deliver_pushes_once
 from bot.screening import screened
 from bot.settings import BotSettings
 from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
@@ -127,6 +128,7 @@ class GuardedRestInput(RestInput):
         """Build Rasa's REST blueprint around the screened and guarded message handler."""
         rest_blueprint = super().blueprint(handler_of(on_new_message))
         rest_blueprint.listener("before_server_start")(bound_requests)
+        rest_blueprint.listener("before_server_start")(serve_pushes)
         return rest_blueprint
 
     async def _extract_sender(self, req: Request) -> str:
@@ -167,6 +169,11 @@ def body_of(request: Request) -> dict[str, Any]:
 async def bound_requests(app: Sanic, *_: Any) -> None:
     """Refuse request bodies over MAX_REQUEST_BYTES on every route of Rasa's server."""
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+
+
+async def serve_pushes(app: Sanic, *_: Any) -> None:
+    """Deliver each push of the handoff server once (`bot.pushes`)."""
+    deliver_pushes_once(app, BotSettings.from_env().rasa_api_token)
 
 
 async def freeze_loaded_objects(*_: Any) -> None:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class BotSettings:
-    """Where the Rasa process reaches the handoff server when the action server cannot."""
+    """Where the Rasa process reaches the handoff server, and the token of its own API."""
 
     handoff_url: str
     handoff_service_token: str
+    rasa_api_token: str = ""
     request_timeout_s: float = 5.0
 
     @classmethod
@@ -19,4 +20,5 @@ class BotSettings:
         return cls(
             handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
             handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
+            rasa_api_token=os.environ.get("RASA_API_TOKEN", ""),
         )

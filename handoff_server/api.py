@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from handoff_server import accounts, records, schemas, store
@@ -17,7 +15,6 @@ from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-log = logging.getLogger(__name__)
 
 
 def _created(payload: dict[str, Any], created: bool) -> tuple[Response, int]:
@@ -26,20 +23,9 @@ def _created(payload: dict[str, Any], created: bool) -> tuple[Response, int]:
 
 @bp.after_request
 def deliver_pushes(response: Response) -> Response:
-    """Send this conversation's own pushes before answering; leave the rest to the background."""
+    """Have the background loop deliver what this request stored; never wait for Rasa here."""
     if request.method == "POST" and response.status_code < 300:
-        outbox = services().outbox
-        conversation_id = (request.view_args or {}).get("conversation_id")
-        if conversation_id is not None:
-            try:
-                # The agent's message or "joined" reaches the customer before the agent's
-                # console hears back; queue updates to everyone else must not hold it up.
-                outbox.deliver_for(conversation_id)
-            except SQLAlchemyError:
-                # The change is committed and its pushes are stored: answer success and leave
-                # the delivery to the background loop rather than invite a retry of the request.
-                log.exception("delivery after %s failed", request.path)
-        outbox.wake()
+        services().outbox.wake()
     return response
 
 
@@ -216,3 +202,13 @@ def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
 def resolve(conversation_id: int, body: dict[str, Any]) -> Response:
     """Close a conversation and hand the customer back to the bot."""
     return jsonify(store.resolve(services().db, conversation_id, g.agent, body.get("note")))
+
+
+@bp.post("/conversations/<int:conversation_id>/reopen")
+@require_role("agent")
+def reopen(conversation_id: int) -> Response:
+    """Take a resolved conversation back and tell the customer a person is with them again.
+
+    For messages the customer wrote before the resolve reached them (marked `late`).
+    """
+    return jsonify(store.reopen(services().db, conversation_id, g.agent))

@@ -103,6 +103,8 @@ messages = sa.Table(
     sa.Column("confidence", sa.Double),
     sa.Column("sentiment", sa.Double),
     sa.Column("faq_hits", sa.JSON),
+    # A customer message that reached the conversation after an agent resolved it.
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.Double, nullable=False),
     sa.UniqueConstraint("conversation_id", "seq"),
     sa.UniqueConstraint("conversation_id", "idempotency_key"),

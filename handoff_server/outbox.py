@@ -1,10 +1,19 @@
-"""Store pushes to customers and deliver each through Rasa exactly once, retrying failures."""
+"""Store pushes to customers and deliver each through Rasa exactly once, retrying failures.
+
+Delivery never blocks a request: a request that stores a push wakes the background loop,
+which delivers each conversation's pushes in order, many conversations at once. Each push
+carries its id; Rasa skips an id its tracker already holds (`bot.pushes`), so a push
+re-sent after a deliverer died between Rasa's answer and the outbox's record reaches the
+customer once. That makes a short lease safe: a push whose deliverer vanished is taken
+back within LEASE_S seconds.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +27,12 @@ AGENT_JOINED = "EXTERNAL_agent_joined"
 QUEUE_UPDATE = "EXTERNAL_queue_update"
 HANDOFF_RESOLVED = "EXTERNAL_handoff_resolved"
 
-# Longer than RasaClient's timeouts, so a lease never lapses while its delivery is in flight.
-LEASE_S = 60.0
+# Longer than RasaClient's timeouts (2 s to connect, 5 s to answer), so a lease lapses only
+# when its deliverer is gone; a duplicate it might cause is skipped by Rasa anyway.
+LEASE_S = 10.0
 MAX_BACKOFF_S = 60.0
+# Conversations delivered to at once: one slow or unreachable customer holds up no other.
+DELIVERERS = 8
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +69,38 @@ def push(
     )
 
 
+def push_id(row: Row[Any]) -> str:
+    """Name a push uniquely, even across databases that reuse row ids (a reset, a test)."""
+    return f"{row.id}-{round(row.created_at * 1000)}"
+
+
 class Outbox:
     """Deliver pending pushes in order per conversation, never twice once Rasa accepted one."""
 
-    def __init__(self, db: Database, rasa: IntentTrigger, *, poll_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        rasa: IntentTrigger,
+        *,
+        poll_s: float = 1.0,
+        deliverers: int = DELIVERERS,
+    ) -> None:
         self.db = db
         self.rasa = rasa
         self.poll_s = poll_s
+        self._pool = ThreadPoolExecutor(max_workers=deliverers, thread_name_prefix="outbox")
+        # Conversations a deliverer of this process is working on: a pass skips them.
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
         self._stopped = threading.Event()
         self._wakeup = threading.Event()
 
     def deliver_due(self, now: float | None = None) -> int:
-        """Run one delivery pass over every conversation with a due push; return how many went."""
-        now = time.time() if now is None else now
+        """Run one delivery pass and wait for it; return how many pushes went."""
+        return sum(future.result() for future in self._dispatch(now))
+
+    def _dispatch(self, now: float | None) -> list[Future[int]]:
+        """Start delivering to every conversation whose oldest push is due; don't wait."""
         with self.db.read() as conn:
             pending = conn.execute(
                 sa.select(outbox.c.sender_id, outbox.c.next_attempt_at)
@@ -80,49 +111,41 @@ class Outbox:
         oldest: dict[str, float] = {}
         for sender_id, next_attempt_at in pending:
             oldest.setdefault(sender_id, next_attempt_at)
-        delivered = 0
+        due_by = time.time() if now is None else now
+        futures = []
         for sender_id in sorted(oldest, key=oldest.__getitem__):
-            if oldest[sender_id] > now:
+            if oldest[sender_id] > due_by:
                 continue
-            count, reached_rasa = self._deliver_conversation(sender_id, now)
-            delivered += count
-            if not reached_rasa:
-                # Rasa is most likely down: leave the rest to the next pass instead of
-                # waiting out a timeout per conversation.
-                break
+            with self._busy_lock:
+                if sender_id in self._busy:
+                    continue
+                self._busy.add(sender_id)
+            futures.append(self._pool.submit(self._deliver_conversation, sender_id, now))
+        return futures
+
+    def _deliver_conversation(self, sender_id: str, now: float | None) -> int:
+        delivered = 0
+        try:
+            while (row := self._lease_next(sender_id, now)) is not None:
+                try:
+                    self.rasa.trigger_intent(sender_id, row.intent, row.entities, push_id(row))
+                except RasaUnavailable as error:
+                    log.warning("push %s failed (attempt %d): %s", row.id, row.attempts + 1, error)
+                    self._record_failure(row, str(error), now)
+                    break
+                self._record_delivery(row)
+                delivered += 1
+        except Exception:
+            # A database hiccup: the lease lapses and a later pass tries again.
+            log.exception("delivery to %s failed", sender_id)
+        finally:
+            with self._busy_lock:
+                self._busy.discard(sender_id)
         return delivered
 
-    def deliver_for(self, conversation_id: int, now: float | None = None) -> int:
-        """Deliver the due pushes to one conversation's customer; return how many went."""
-        now = time.time() if now is None else now
-        with self.db.read() as conn:
-            senders = (
-                conn.execute(
-                    sa.select(outbox.c.sender_id)
-                    .where(outbox.c.conversation_id == conversation_id)
-                    .where(outbox.c.status == "pending")
-                    .distinct()
-                )
-                .scalars()
-                .all()
-            )
-        return sum(self._deliver_conversation(sender_id, now)[0] for sender_id in senders)
-
-    def _deliver_conversation(self, sender_id: str, now: float) -> tuple[int, bool]:
-        delivered = 0
-        while (row := self._lease_next(sender_id, now)) is not None:
-            try:
-                self.rasa.trigger_intent(sender_id, row.intent, row.entities)
-            except RasaUnavailable as error:
-                log.warning("push %s failed (attempt %d): %s", row.id, row.attempts + 1, error)
-                self._record_failure(row, str(error), now)
-                return delivered, False
-            self._record_delivery(row)
-            delivered += 1
-        return delivered, True
-
-    def _lease_next(self, sender_id: str, now: float) -> Row[Any] | None:
+    def _lease_next(self, sender_id: str, now: float | None) -> Row[Any] | None:
         """Take the conversation's oldest pending push, unless another deliverer holds it."""
+        now = time.time() if now is None else now
         with self.db.engine.begin() as conn:
             row = conn.execute(
                 sa.select(outbox)
@@ -150,7 +173,8 @@ class Outbox:
                 .values(status="delivered", delivered_at=time.time(), lease_until=None)
             )
 
-    def _record_failure(self, row: Row[Any], error: str, now: float) -> None:
+    def _record_failure(self, row: Row[Any], error: str, now: float | None) -> None:
+        now = time.time() if now is None else now
         attempts = row.attempts + 1
         with self.db.engine.begin() as conn:
             conn.execute(
@@ -176,6 +200,7 @@ class Outbox:
         """Stop the background thread after its current pass."""
         self._stopped.set()
         self._wakeup.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         while True:
@@ -185,7 +210,7 @@ class Outbox:
             if self._stopped.is_set():
                 return
             try:
-                self.deliver_due()
+                self._dispatch(None)
             except Exception:
                 # The loop must outlive a database hiccup; the next pass tries again.
                 log.exception("outbox delivery pass failed")

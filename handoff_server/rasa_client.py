@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import requests
 
+from lumen.vocabulary import PUSH_ID
+
 
 class RasaUnavailable(Exception):
     """Rasa did not accept a push; it stays in the outbox and is tried again."""
@@ -15,8 +17,10 @@ class RasaUnavailable(Exception):
 class IntentTrigger(Protocol):
     """Anything that can trigger an intent in a Rasa conversation (RasaClient, test fakes)."""
 
-    def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
-        """Trigger `intent` with `entities` in the conversation, or raise RasaUnavailable."""
+    def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, Any], push_id: str
+    ) -> None:
+        """Trigger `intent` with `entities` once per `push_id`, or raise RasaUnavailable."""
 
 
 class RasaClient:
@@ -35,8 +39,14 @@ class RasaClient:
         self.timeout = timeout
         self.session = session or requests.Session()
 
-    def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
-        """Trigger `intent` with `entities` in the conversation, or raise RasaUnavailable."""
+    def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, Any], push_id: str
+    ) -> None:
+        """Trigger `intent` with `entities` once per `push_id`, or raise RasaUnavailable.
+
+        The push id travels as an entity, so Rasa's tracker records it with the intent and
+        `bot.pushes` can skip a push it has delivered already.
+        """
         params = {"output_channel": "latest"}
         if self.token:
             params["token"] = self.token
@@ -45,7 +55,7 @@ class RasaClient:
             response = self.session.post(
                 url,
                 params=params,
-                json={"name": intent, "entities": entities},
+                json={"name": intent, "entities": {**entities, PUSH_ID: push_id}},
                 timeout=self.timeout,
             )
         except requests.RequestException as error:

@@ -100,6 +100,7 @@ def message_json(row: Record) -> dict[str, Any]:
         "confidence": row["confidence"],
         "sentiment": row["sentiment"],
         "faq_hits": row["faq_hits"],
+        "late": row["late"],
         "created_at": iso_time(row["created_at"]),
     }
 

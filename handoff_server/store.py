@@ -90,6 +90,7 @@ def _append(
     *,
     agent: Agent | None = None,
     idempotency_key: str | None = None,
+    late: bool = False,
 ) -> dict[str, Any]:
     seq = conn.execute(
         conversations.update()
@@ -106,6 +107,7 @@ def _append(
             text=text,
             agent_id=agent["id"] if agent else None,
             idempotency_key=idempotency_key,
+            late=late,
             created_at=now,
         )
         .returning(messages.c.id)
@@ -227,7 +229,12 @@ def append_message(
     agent: Agent | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Store a customer message (no agent) or an agent's reply; a retried key is stored once."""
+    """Store a customer message (no agent) or an agent's reply; a retried key is stored once.
+
+    A customer message that arrives after the agent resolved the conversation was written
+    while a person held it (the bot forwards only then): it joins the transcript, marked
+    late, so the agent sees it and can reopen the conversation. It is never refused.
+    """
     now = time.time()
     with db.write() as conn:
         conversation = load_conversation(conn, conversation_id)
@@ -235,8 +242,11 @@ def append_message(
             existing = find_message(conn, conversation_id, idempotency_key=idempotency_key)
             if existing is not None:
                 return existing, False
+        late = False
         if agent is None:
-            _require_state(conversation, OPEN_STATES, "it takes no customer messages")
+            late = conversation["state"] == "resolved"
+            if not late:
+                _require_state(conversation, OPEN_STATES, "it takes no customer messages")
             role = "customer"
         else:
             _require_state(conversation, ("assigned",), "claim it before writing to the customer")
@@ -251,8 +261,18 @@ def append_message(
                 now,
             )
         message = _append(
-            conn, conversation_id, role, text, now, agent=agent, idempotency_key=idempotency_key
+            conn,
+            conversation_id,
+            role,
+            text,
+            now,
+            agent=agent,
+            idempotency_key=idempotency_key,
+            late=late,
         )
+        if late:
+            # The conversation lists show it has something new to read.
+            _publish(conn, conversation_id, now)
         return message, True
 
 
@@ -318,7 +338,7 @@ def _assign(
         conversation["id"],
         conversation["sender_id"],
         outbox.AGENT_JOINED,
-        {"agent_name": assignee["display_name"]},
+        {"agent_name": assignee["display_name"], "handoff_id": conversation["id"]},
         now,
     )
 
@@ -397,6 +417,34 @@ def resolve(
         if note:
             record_event(conn, "note", _insert_note(conn, conversation_id, agent, note, now), now)
         _refresh_queue(conn, now)
+        return _publish(conn, conversation_id, now)
+
+
+def reopen(db: Database, conversation_id: int, agent: Agent) -> dict[str, Any]:
+    """Take a resolved conversation back, for example to answer what the customer wrote late.
+
+    The customer hears that the agent joined, and their next messages reach the agent.
+    """
+    now = time.time()
+    with db.write() as conn:
+        conversation = load_conversation(conn, conversation_id)
+        _require_state(conversation, ("resolved",), "only resolved conversations can be reopened")
+        newer = conn.execute(
+            sa.select(conversations.c.id)
+            .where(conversations.c.sender_id == conversation["sender_id"])
+            .where(conversations.c.state.in_(OPEN_STATES))
+        ).scalar()
+        if newer is not None:
+            raise Conflict(
+                f"the customer of conversation {conversation_id} is in conversation {newer} now"
+            )
+        _assign(conn, conversation, agent, agent, now)
+        conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conversation_id)
+            .values(closed_at=None, rating=None)
+        )
+        _append(conn, conversation_id, "system", f"{agent['display_name']} reopened it.", now)
         return _publish(conn, conversation_id, now)
 
 

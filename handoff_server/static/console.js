@@ -329,6 +329,9 @@ function renderConversation(conversation) {
   const mine = conversation.assignee?.username === state.agent?.username;
   $("claim").hidden = conversation.state !== "queued";
   $("resolve").hidden = !["assigned", "offline"].includes(conversation.state);
+  // The customer wrote before the resolve reached them: the agent may take it back.
+  const wroteLate = (conversation.transcript ?? []).some((turn) => turn.late);
+  $("reopen").hidden = !(conversation.state === "resolved" && wroteLate);
   const canWrite = conversation.state === "assigned";
   $("reply-form").classList.toggle("reply--disabled", !canWrite);
   $("reply-text").disabled = !canWrite;
@@ -359,13 +362,14 @@ function renderConversation(conversation) {
 }
 
 function transcriptTurn(turn) {
-  const item = element("li", `turn turn-${turn.role}`);
+  const item = element("li", `turn turn-${turn.role}${turn.late ? " turn-late" : ""}`);
   const who = turn.role === "agent" && turn.agent ? turn.agent.name : (ROLES[turn.role] ?? turn.role);
   const head = element("div", "turn-head");
   head.append(element("span", "turn-who", who), element("span", "turn-time", clock(turn.created_at)));
   item.append(head, element("p", "turn-text", turn.text));
 
   const meta = [];
+  if (turn.late) meta.push("arrived after the conversation was resolved");
   if (turn.intent) {
     const confidence = typeof turn.confidence === "number" ? ` ${turn.confidence.toFixed(2)}` : "";
     meta.push(`intent ${turn.intent}${confidence}`);
@@ -440,6 +444,12 @@ $("claim").addEventListener("click", (event) =>
 
 $("resolve").addEventListener("click", (event) =>
   act(event.currentTarget, () => api("POST", `/api/conversations/${state.openId}/resolve`))
+);
+
+$("reopen").addEventListener("click", (event) =>
+  act(event.currentTarget, () => api("POST", `/api/conversations/${state.openId}/reopen`)).then(
+    (result) => result && $("reply-text").focus()
+  )
 );
 
 function submitOnEnter(textarea, form) {

@@ -107,6 +107,7 @@ class FakeHandoffClient(HandoffClient):
         agents_online: int = 1,
         fail: bool = False,
         claimed: bool = False,
+        ended: bool = False,
         expected_wait_s: int = 150,
     ) -> None:
         # A stand-in for the client (typed as one): no HTTP session is opened.
@@ -114,6 +115,7 @@ class FakeHandoffClient(HandoffClient):
         self.expected_wait_s = expected_wait_s
         self.fail = fail
         self.claimed = claimed  # an agent took the conversation: no offline message any more
+        self.ended = ended  # the conversation ended on the team's side: no messages any more
         self.packets: list[dict[str, Any]] = []
         self.forwarded: list[tuple[Any, str, str | None]] = []
         self.messages_left: list[tuple[int, str, str]] = []
@@ -141,6 +143,8 @@ class FakeHandoffClient(HandoffClient):
     ) -> dict[str, Any]:
         if self.fail:
             raise HandoffUnavailable("connection refused")
+        if self.ended:
+            raise HandoffConflict("conversation 7 is abandoned; it takes no customer messages")
         self.forwarded.append((handoff_id, text, idempotency_key))
         return {"seq": 3}
 

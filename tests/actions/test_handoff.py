@@ -190,6 +190,17 @@ def test_a_message_that_cannot_reach_the_agent_is_not_silently_dropped(dispatche
     assert dispatcher.messages[0]["response"] == "utter_handoff_unavailable"
 
 
+def test_a_message_to_a_conversation_the_team_closed_is_not_called_unreachable(dispatcher):
+    tracker = make_tracker([user_event("hello?", "greet")], slots={"handoff_id": 7})
+
+    events = ActionForwardToAgent(client=FakeHandoffClient(ended=True)).run(dispatcher, tracker, {})
+
+    # Not "I can't reach our team": the bot says what happened and answers again.
+    assert [message["response"] for message in dispatcher.messages] == ["utter_handoff_ended"]
+    assert SlotSet("handoff_active", False) in events
+    assert SlotSet("handoff_id", None) in events
+
+
 def test_queue_updates_tell_the_new_position_and_wait(dispatcher):
     tracker = make_tracker(
         [user_event("", "EXTERNAL_queue_update")],

@@ -1,4 +1,4 @@
-"""Run bot/failsafe.py's unit tests (tests/bot/rasa_runtime) under Rasa's Python 3.10 venv."""
+"""Run the Rasa process's unit tests (tests/bot/rasa_runtime) under Rasa's Python 3.10 venv."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_failsafe_unit_tests_pass_under_rasas_runtime():
+def test_the_rasa_process_unit_tests_pass_under_rasas_runtime():
     result = subprocess.run(
         [
             str(REPO_ROOT / ".venv-rasa" / "bin" / "python"),
@@ -17,6 +17,7 @@ def test_the_failsafe_unit_tests_pass_under_rasas_runtime():
             "unittest",
             "-v",
             "tests.bot.rasa_runtime.test_failsafe",
+            "tests.bot.rasa_runtime.test_pushes",
         ],
         cwd=REPO_ROOT,
         capture_output=True,
@@ -26,4 +27,4 @@ def test_the_failsafe_unit_tests_pass_under_rasas_runtime():
     )
     assert result.returncode == 0, result.stderr[-6000:]
     # Every case ran (unittest reports on stderr), none was skipped.
-    assert "Ran 9 tests" in result.stderr and "skipped" not in result.stderr
+    assert "Ran 11 tests" in result.stderr and "skipped" not in result.stderr

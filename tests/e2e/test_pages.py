@@ -274,6 +274,24 @@ def test_console_agent_takes_over_a_handed_off_conversation(
     expect(console.locator("#conversation-state")).to_have_text("resolved")
     expect(console.locator(f'.queue-item[data-id="{queued["id"]}"]')).to_have_count(0)
 
+    # What the customer wrote before the resolve reached them still reaches Dana, marked late
+    # (the action server's call, as when Rasa forwards it just after the resolve)...
+    requests.post(
+        f"{stack.handoff_url}/api/conversations/{queued['id']}/customer-messages",
+        json={"text": "Sorry, one more thing!"},
+        headers={"Authorization": f"Bearer {stack.env['HANDOFF_SERVICE_TOKEN']}"},
+        timeout=10,
+    ).raise_for_status()
+    late = transcript.locator(".turn-late")
+    expect(late).to_contain_text("Sorry, one more thing!")
+    expect(late).to_contain_text("arrived after the conversation was resolved")
+    # ...and she takes the conversation back: the customer has a person again.
+    console.get_by_role("button", name="Reopen").click()
+    expect(console.locator("#conversation-state")).to_have_text("assigned")
+    expect(customer.get_by_text("Dana has joined the conversation.")).to_have_count(2)
+    ask(customer, "It's about the minibar")
+    expect(transcript).to_contain_text("It's about the minibar")
+
 
 def test_console_lists_a_message_left_while_nobody_was_on_duty(
     stack: Stack, console_login: tuple[str, str], new_page: Callable[[], Page]

@@ -34,18 +34,29 @@ AGENTS = (
 
 
 class FakeRasa:
-    """Record trigger_intent calls; fail the next `failures` of them."""
+    """Record the pushes a customer sees; fail the next `failures` of them.
+
+    Like Rasa with `bot.pushes`, it shows a push id once however often it is sent, and
+    counts every attempt in `attempts`.
+    """
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.push_ids: set[str] = set()
+        self.attempts = 0
         self.failures = 0
 
-    def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
+    def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, Any], push_id: str
+    ) -> None:
         """Accept the push, or fail it while failures are left."""
+        self.attempts += 1
         if self.failures:
             self.failures -= 1
             raise RasaUnavailable("connection refused (fake)")
-        self.calls.append((conversation_id, intent, entities))
+        if push_id not in self.push_ids:
+            self.push_ids.add(push_id)
+            self.calls.append((conversation_id, intent, entities))
 
     def intents(self, conversation_id: str) -> list[str]:
         """Return the intents pushed to one conversation, in order."""

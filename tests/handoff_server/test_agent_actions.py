@@ -72,6 +72,7 @@ def test_resolve_hands_the_conversation_back_to_the_bot(
 
     assert response.json["state"] == "resolved"
     assert again.status_code == 409
+    services.outbox.deliver_due()
     assert rasa.intents("conv-1") == ["EXTERNAL_agent_joined", "EXTERNAL_handoff_resolved"]
     with services.db.read() as conn:
         assert conn.execute(sa.select(conversations.c.closed_at)).scalar() is not None
@@ -91,7 +92,9 @@ def test_notes_are_kept_and_never_sent_to_the_customer(client, hand_off, agent_h
     assert rasa.calls == []
 
 
-def test_transfer_to_an_agent_reassigns_and_introduces_them(client, hand_off, agent_headers, rasa):
+def test_transfer_to_an_agent_reassigns_and_introduces_them(
+    client, hand_off, agent_headers, rasa, services
+):
     conversation = hand_off()
     _claim(client, conversation, agent_headers("alice"))
 
@@ -103,7 +106,12 @@ def test_transfer_to_an_agent_reassigns_and_introduces_them(client, hand_off, ag
 
     assert response.status_code == 200
     assert response.json["assignee"] == {"username": "bob", "name": "Bob Baker"}
-    assert rasa.calls[-1] == ("conv-1", "EXTERNAL_agent_joined", {"agent_name": "Bob Baker"})
+    services.outbox.deliver_due()
+    assert rasa.calls[-1] == (
+        "conv-1",
+        "EXTERNAL_agent_joined",
+        {"agent_name": "Bob Baker", "handoff_id": conversation["id"]},
+    )
     # Bob now owns it; Alice no longer does.
     path = f"/api/conversations/{conversation['id']}/messages"
     assert client.post(path, json={"text": "hi"}, headers=agent_headers("bob")).status_code == 201
@@ -128,18 +136,12 @@ def test_transfer_to_a_team_requeues_and_tells_the_customer_their_place(
     assert response.json["assignee"] is None
     # Handed off earlier than the one already waiting for billing, so it goes first.
     assert response.json["position"] == 1
-    # Its own customer hears before the answer; the one it overtook from the background.
-    assert rasa.calls[-1] == (
-        "conv-1",
-        "EXTERNAL_queue_update",
-        {"queue_position": 1, "expected_wait_s": 120},
-    )
+    # Its own customer hears their new place, and so does the one it overtook.
     services.outbox.deliver_due()
-    assert rasa.calls[-1] == (
-        "billing-waiting",
-        "EXTERNAL_queue_update",
-        {"queue_position": 2, "expected_wait_s": 240},
-    )
+    assert sorted(rasa.calls[-2:]) == [
+        ("billing-waiting", "EXTERNAL_queue_update", {"queue_position": 2, "expected_wait_s": 240}),
+        ("conv-1", "EXTERNAL_queue_update", {"queue_position": 1, "expected_wait_s": 120}),
+    ]
     with services.db.read() as conn:
         steps = conn.execute(
             sa.select(transitions.c.from_state, transitions.c.to_state)

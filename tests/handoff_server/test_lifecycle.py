@@ -32,7 +32,12 @@ def test_handoff_to_rating(client, service, agent_headers, rasa, services, packe
     assert claimed.json["state"] == "assigned"
     assert claimed.json["position"] is None
     assert claimed.json["assignee"] == {"username": "alice", "name": "Alice Archer"}
-    assert rasa.calls[-1] == ("conv-1", "EXTERNAL_agent_joined", {"agent_name": "Alice Archer"})
+    services.outbox.deliver_due()
+    assert rasa.calls[-1] == (
+        "conv-1",
+        "EXTERNAL_agent_joined",
+        {"agent_name": "Alice Archer", "handoff_id": conversation_id},
+    )
 
     reply = client.post(
         f"/api/conversations/{conversation_id}/messages",
@@ -40,6 +45,7 @@ def test_handoff_to_rating(client, service, agent_headers, rasa, services, packe
         headers=alice,
     )
     assert reply.status_code == 201
+    services.outbox.deliver_due()
     assert rasa.calls[-1] == (
         "conv-1",
         "EXTERNAL_agent_message",
@@ -59,6 +65,7 @@ def test_handoff_to_rating(client, service, agent_headers, rasa, services, packe
     )
     assert resolved.status_code == 200
     assert resolved.json["state"] == "resolved"
+    services.outbox.deliver_due()
     assert rasa.calls[-1] == ("conv-1", "EXTERNAL_handoff_resolved", {"agent_name": "Alice Archer"})
 
     rating = client.post(
@@ -106,12 +113,13 @@ def test_handoff_to_rating(client, service, agent_headers, rasa, services, packe
     assert len(rasa.calls) == 3
 
 
-def test_rasa_pushes_name_the_agent_who_acts(client, hand_off, agent_headers, rasa):
+def test_rasa_pushes_name_the_agent_who_acts(client, hand_off, agent_headers, rasa, services):
     conversation = hand_off("conv-2")
     client.post(f"/api/conversations/{conversation['id']}/claim", headers=agent_headers("bob"))
+    services.outbox.deliver_due()
 
     assert rasa.intents("conv-2") == ["EXTERNAL_agent_joined"]
-    assert rasa.calls[0][2] == {"agent_name": "Bob Baker"}
+    assert rasa.calls[0][2] == {"agent_name": "Bob Baker", "handoff_id": conversation["id"]}
 
 
 def test_a_second_handoff_after_resolve_opens_a_new_conversation(

@@ -59,6 +59,7 @@ def test_agent_message_retry_is_stored_and_pushed_once(
 
     first = client.post(path, json=body, headers=agent_headers("alice"))
     retry = client.post(path, json=body, headers=agent_headers("alice"))
+    services.outbox.deliver_due()
 
     assert (first.status_code, retry.status_code) == (201, 200)
     assert retry.json["id"] == first.json["id"]
@@ -85,6 +86,7 @@ def test_text_is_stored_exactly_as_sent(client, assigned, agent_headers, rasa, s
     )
 
     assert response.json["text"] == text
+    services.outbox.deliver_due()
     assert rasa.calls[-1][2]["agent_message"] == text
     with services.db.read() as conn:
         assert conn.execute(sa.select(messages.c.text).where(messages.c.seq == 4)).scalar() == text
@@ -141,9 +143,77 @@ def test_message_to_unknown_conversation_is_404(client, service, agent_headers):
         assert response.json == {"error": "not_found", "message": "conversation 424242 not found"}
 
 
-def test_customer_messages_are_refused_after_resolve(client, assigned, service, agent_headers):
+def test_a_message_written_before_the_resolve_reached_the_customer_joins_the_transcript(
+    client, assigned, service, agent_headers
+):
     path = f"/api/conversations/{assigned['id']}"
+    alice = agent_headers("alice")
+    client.post(f"{path}/resolve", headers=alice)
+
+    # Rasa forwards what the customer wrote while the agent still held the conversation.
+    first = client.post(
+        f"{path}/customer-messages", json={"text": "wait, one more"}, headers=service
+    )
+    second = client.post(f"{path}/customer-messages", json={"text": "the fee?"}, headers=service)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    transcript = client.get(path, headers=alice).json["transcript"]
+    assert [(turn["text"], turn["late"]) for turn in transcript[-3:]] == [
+        ("Resolved by Alice Archer.", False),
+        ("wait, one more", True),
+        ("the fee?", True),
+    ]
+
+
+def test_an_agent_reopens_a_conversation_and_the_customer_has_a_person_again(
+    client, assigned, service, agent_headers, rasa, services
+):
+    path = f"/api/conversations/{assigned['id']}"
+    bob = agent_headers("bob")
     client.post(f"{path}/resolve", headers=agent_headers("alice"))
+    client.post(f"{path}/customer-messages", json={"text": "one more thing"}, headers=service)
+
+    reopened = client.post(f"{path}/reopen", headers=bob)
+    reply = client.post(f"{path}/messages", json={"text": "Yes?"}, headers=bob)
+    services.outbox.deliver_due()
+
+    assert reopened.status_code == 200
+    assert (reopened.json["state"], reopened.json["assignee"]["username"]) == ("assigned", "bob")
+    assert reply.status_code == 201
+    assert rasa.calls[-2:] == [
+        (
+            "conv-1",
+            "EXTERNAL_agent_joined",
+            {"agent_name": "Bob Baker", "handoff_id": assigned["id"]},
+        ),
+        ("conv-1", "EXTERNAL_agent_message", {"agent_message": "Yes?", "agent_name": "Bob Baker"}),
+    ]
+    again = client.post(f"{path}/customer-messages", json={"text": "thanks"}, headers=service)
+    assert again.json["late"] is False
+
+
+def test_only_a_resolved_conversation_of_a_customer_without_a_newer_one_reopens(
+    client, assigned, hand_off, service, agent_headers
+):
+    path = f"/api/conversations/{assigned['id']}"
+    alice = agent_headers("alice")
+
+    open_one = client.post(f"{path}/reopen", headers=alice)
+    client.post(f"{path}/resolve", headers=alice)
+    newer = hand_off("conv-1")
+    superseded = client.post(f"{path}/reopen", headers=alice)
+
+    assert open_one.status_code == 409
+    assert superseded.status_code == 409
+    assert superseded.json["message"] == (
+        f"the customer of conversation {assigned['id']} is in conversation {newer['id']} now"
+    )
+
+
+def test_customer_messages_are_refused_once_the_customer_left(client, hand_off, service):
+    waiting = hand_off("conv-7")
+    path = f"/api/conversations/{waiting['id']}"
+    client.post(f"{path}/abandon", headers=service)
 
     response = client.post(f"{path}/customer-messages", json={"text": "hi"}, headers=service)
 

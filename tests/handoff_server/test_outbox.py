@@ -12,14 +12,16 @@ import pytest
 import sqlalchemy as sa
 
 from handoff_server.db import outbox
+from handoff_server.outbox import LEASE_S, push_id
 from handoff_server.rasa_client import RasaClient, RasaUnavailable
 
 
 @pytest.fixture
-def assigned(client, hand_off, agent_headers):
+def assigned(client, hand_off, agent_headers, services):
     """A conversation claimed by alice, whose joined push Rasa has taken."""
     conversation = hand_off("conv-1")
     client.post(f"/api/conversations/{conversation['id']}/claim", headers=agent_headers("alice"))
+    services.outbox.deliver_due()
     return conversation
 
 
@@ -43,6 +45,7 @@ def test_failed_push_is_retried_and_delivered_exactly_once(
 
     # The agent's message is stored even though Rasa refused the push.
     assert response.status_code == 201
+    assert services.outbox.deliver_due() == 0
     assert rasa.intents("conv-1") == ["EXTERNAL_agent_joined"]
     assert _statuses(services)[-1] == ("EXTERNAL_agent_message", "pending", 1)
 
@@ -61,6 +64,7 @@ def test_later_pushes_wait_behind_a_failed_one(client, assigned, agent_headers, 
     rasa.failures = 1
     client.post(path, json={"text": "first"}, headers=alice)
     client.post(path, json={"text": "second"}, headers=alice)
+    services.outbox.deliver_due()
 
     assert [call[2].get("agent_message") for call in rasa.calls] == [None]
 
@@ -76,10 +80,11 @@ def test_a_stale_queue_update_is_superseded_not_delivered(
     first = hand_off("conv-1")
     second = hand_off("conv-2")
     hand_off("conv-3")
-    rasa.failures = 1
     alice = agent_headers("alice")
-    # conv-3 should hear "position 2"; Rasa is down for it.
+    # conv-3 should hear "position 2"; Rasa is down.
     client.post(f"/api/conversations/{first['id']}/claim", headers=alice)
+    rasa.failures = 100
+    services.outbox.deliver_due()
     rasa.failures = 0
     # Then "position 1", which makes "position 2" stale.
     client.post(f"/api/conversations/{second['id']}/claim", headers=alice)
@@ -146,7 +151,7 @@ def test_rasa_client_calls_trigger_intent_on_the_latest_channel(fake_rasa_server
     client = RasaClient(fake_rasa_server, "rasa-token")
 
     client.trigger_intent(
-        "conv/1", "EXTERNAL_agent_message", {"agent_message": "Hi", "agent_name": "Alice"}
+        "conv/1", "EXTERNAL_agent_message", {"agent_message": "Hi", "agent_name": "Alice"}, "7-1"
     )
 
     assert _RecordingRasa.requests == [
@@ -154,7 +159,7 @@ def test_rasa_client_calls_trigger_intent_on_the_latest_channel(fake_rasa_server
             "/conversations/conv%2F1/trigger_intent?output_channel=latest&token=rasa-token",
             {
                 "name": "EXTERNAL_agent_message",
-                "entities": {"agent_message": "Hi", "agent_name": "Alice"},
+                "entities": {"agent_message": "Hi", "agent_name": "Alice", "push_id": "7-1"},
             },
         )
     ]
@@ -164,10 +169,10 @@ def test_rasa_client_reports_refusals_and_unreachable_rasa(fake_rasa_server):
     _RecordingRasa.status = 500
 
     with pytest.raises(RasaUnavailable, match="HTTP 500"):
-        RasaClient(fake_rasa_server).trigger_intent("c", "EXTERNAL_queue_update", {})
+        RasaClient(fake_rasa_server).trigger_intent("c", "EXTERNAL_queue_update", {}, "1-1")
     with pytest.raises(RasaUnavailable) as unreachable:
         RasaClient("http://127.0.0.1:9", "rasa-token", timeout=(0.5, 0.5)).trigger_intent(
-            "c", "X", {}
+            "c", "X", {}, "1-1"
         )
     # The message ends up in logs and in the outbox table: it must not carry the API token.
     assert "rasa-token" not in str(unreachable.value)
@@ -202,21 +207,88 @@ def test_a_handoff_overtaking_many_answers_before_their_pushes_which_go_once_eac
     assert {status for _, status, _ in _statuses(services)} == {"delivered"}
 
 
-def test_an_agent_message_does_not_wait_behind_other_customers_pushes(
-    client, assigned, agent_headers, hand_off, rasa
+def test_a_customer_whose_delivery_hangs_holds_up_no_other(
+    client, assigned, agent_headers, hand_off, rasa, services
 ):
-    for number in range(5):
-        hand_off(f"waiting-{number}", reason="repeated_misses")
-    hand_off("urgent", reason="sensitive_topic")
-    before = len(rasa.calls)
-
+    bob = agent_headers("bob")
+    hanging = hand_off("hanging")
+    client.post(f"/api/conversations/{hanging['id']}/claim", headers=bob)
+    services.outbox.deliver_due()
+    client.post(f"/api/conversations/{hanging['id']}/messages", json={"text": "1"}, headers=bob)
     client.post(
         f"/api/conversations/{assigned['id']}/messages",
         json={"text": "Still checking"},
         headers=agent_headers("alice"),
     )
+    release, delivered = threading.Event(), threading.Event()
+    accept = rasa.trigger_intent
 
-    assert [call[:2] for call in rasa.calls[before:]] == [("conv-1", "EXTERNAL_agent_message")]
+    def hang_for_one_customer(conversation_id, intent, entities, push_id):
+        if conversation_id == "hanging":
+            release.wait(timeout=10)
+        accept(conversation_id, intent, entities, push_id)
+        delivered.set()
+
+    rasa.trigger_intent = hang_for_one_customer
+    passing = threading.Thread(target=services.outbox.deliver_due)
+    passing.start()
+
+    reached = delivered.wait(timeout=10)
+    hung = passing.is_alive()
+    release.set()
+    passing.join(timeout=10)
+
+    assert reached and hung
+    assert rasa.calls[-2][:2] == ("conv-1", "EXTERNAL_agent_message")
+    assert rasa.calls[-1][:2] == ("hanging", "EXTERNAL_agent_message")
+
+
+def test_an_agent_message_is_stored_and_answered_while_rasa_hangs(
+    client, assigned, agent_headers, rasa, services
+):
+    hang = threading.Event()
+    rasa.trigger_intent = lambda *push: hang.wait(timeout=10)
+
+    response = client.post(
+        f"/api/conversations/{assigned['id']}/messages",
+        json={"text": "One moment"},
+        headers=agent_headers("alice"),
+    )
+
+    # Answered at once, not after Rasa's timeout; the outbox delivers it when Rasa is back.
+    assert response.status_code == 201
+    assert not hang.is_set()
+    assert _statuses(services)[-1] == ("EXTERNAL_agent_message", "pending", 0)
+    hang.set()
+
+
+def test_a_push_whose_deliverer_died_is_taken_back_within_seconds_and_seen_once(
+    client, assigned, agent_headers, rasa, services
+):
+    path = f"/api/conversations/{assigned['id']}/messages"
+    alice = agent_headers("alice")
+    for text in ("first", "second", "third"):
+        client.post(path, json={"text": text}, headers=alice)
+    start = time.time()
+    # A deliverer leased "first", Rasa took it, and the deliverer was killed before recording.
+    with services.db.engine.begin() as conn:
+        first = conn.execute(
+            sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id)
+        ).first()
+        conn.execute(
+            outbox.update().where(outbox.c.id == first.id).values(lease_until=start + LEASE_S)
+        )
+    rasa.trigger_intent("conv-1", first.intent, first.entities, push_id(first))
+
+    # While the lease holds, nothing overtakes "first"; once it lapses, all go.
+    assert services.outbox.deliver_due(now=start + LEASE_S - 0.5) == 0
+    assert services.outbox.deliver_due(now=start + LEASE_S + 0.5) == 3
+
+    sent = [entities["agent_message"] for _, intent, entities in rasa.calls if "message" in intent]
+    assert sent == ["first", "second", "third"]
+    # Joined; "first" by the dead deliverer and again; "second"; "third".
+    assert rasa.attempts == 5
+    assert LEASE_S <= 10
 
 
 def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, service, another_app):
@@ -227,8 +299,8 @@ def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, serv
     delivered = threading.Event()
     accept = rasa.trigger_intent
 
-    def accept_and_signal(conversation_id, intent, entities):
-        accept(conversation_id, intent, entities)
+    def accept_and_signal(conversation_id, intent, entities, push_id):
+        accept(conversation_id, intent, entities, push_id)
         delivered.set()
 
     rasa.trigger_intent = accept_and_signal
@@ -251,27 +323,26 @@ def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, serv
     ]
 
 
-def test_a_background_pass_during_an_inline_delivery_sends_nothing_twice_or_early(
+def test_a_pass_during_another_sends_nothing_twice_or_out_of_order(
     client, assigned, agent_headers, rasa, services
 ):
     path = f"/api/conversations/{assigned['id']}/messages"
     alice = agent_headers("alice")
-    rasa.failures = 1
     client.post(path, json={"text": "first"}, headers=alice)
     client.post(path, json={"text": "second"}, headers=alice)
-    later = time.time() + 5
     accept = rasa.trigger_intent
-    background_passes: list[int] = []
+    overlapping_passes: list[int] = []
 
-    def accept_then_run_a_background_pass(conversation_id, intent, entities):
-        accept(conversation_id, intent, entities)
-        # Under gevent the background greenlet runs while a request waits on Rasa.
-        if not background_passes:
-            background_passes.append(services.outbox.deliver_due(now=later))
+    def accept_then_run_another_pass(conversation_id, intent, entities, push_id):
+        accept(conversation_id, intent, entities, push_id)
+        # Under gevent the background greenlet runs while a deliverer waits on Rasa.
+        if not overlapping_passes:
+            overlapping_passes.append(services.outbox.deliver_due())
 
-    rasa.trigger_intent = accept_then_run_a_background_pass
-    delivered = services.outbox.deliver_for(assigned["id"], now=later)
+    rasa.trigger_intent = accept_then_run_another_pass
+    delivered = services.outbox.deliver_due()
 
     sent = [entities["agent_message"] for _, intent, entities in rasa.calls if "message" in intent]
     assert sent == ["first", "second"]
-    assert (delivered, background_passes) == (2, [0])
+    assert (delivered, overlapping_passes) == (2, [0])
+    assert rasa.attempts == 3
