@@ -134,6 +134,11 @@ class FaqEngine:
         runner_up = scores[best[1]] if len(best) > 1 else -np.inf
         top = float(scores[best[0]])
         kind = decide_kind(top, float(runner_up), float(plausibilities[best[0]]), thresholds)
+        # One of the KB's own texts, typed again: no doubt which FAQ it asks (the calibration
+        # learns from texts it has not seen, so it asks back even for the FAQ's own question).
+        owners = {snapshot.text_owners.get(normalize_text(reading)) for reading in readings}
+        if snapshot.faqs[best[0]].id in owners:
+            kind = "answer"
         if kind == "suggest":
             lead = top - float(runner_up)
             best = [

@@ -12,6 +12,7 @@ from actions.faq import engine as engine_module
 from actions.faq.calibration import Thresholds, decide_kind
 from actions.faq.engine import FaqEngine, Learned
 from actions.settings import REPO_ROOT
+from knowledge_base.faqs import load_knowledge_base
 
 pytestmark = pytest.mark.slow  # loads the embedding model
 
@@ -206,3 +207,21 @@ def test_shared_engine_follows_the_environment(
     assert engine_module.get_engine() is shared
     assert shared.index_dir == tmp_path / "index"
     assert shared.faq_dir == REPO_ROOT / "data" / "faq"
+
+
+def test_every_text_of_the_knowledge_base_is_answered_outright_by_its_faq() -> None:
+    # The real KB and the index `make setup` built: a customer who types an FAQ's own question
+    # (or one of its paraphrases), in any case, gets its answer, not "Did you mean...?".
+    engine = FaqEngine(REPO_ROOT / "models" / "faq", REPO_ROOT / "data" / "faq")
+    faqs = load_knowledge_base(REPO_ROOT / "data" / "faq")
+    asked = [(faq, text) for faq in faqs for text in faq.texts]
+
+    wrong = [
+        (faq.id, text, decision.kind, decision.hits[0].faq.id if decision.hits else None)
+        for faq, text in asked
+        if (decision := engine.decide(text.upper(), channel=faq.channels[0])).kind != "answer"
+        or decision.hits[0].faq.id != faq.id
+    ]
+
+    assert len(asked) > 500
+    assert wrong == []
