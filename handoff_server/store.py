@@ -49,6 +49,15 @@ def _require_owner(conversation: Mapping[str, Any], agent: Agent, action: str) -
         )
 
 
+def _open_conversation_of(conn: Connection, sender_id: str) -> int | None:
+    """Return the id of the customer's queued or assigned conversation, if any (one at most)."""
+    return conn.execute(
+        sa.select(conversations.c.id)
+        .where(conversations.c.sender_id == sender_id)
+        .where(conversations.c.state.in_(OPEN_STATES))
+    ).scalar()
+
+
 def _publish(conn: Connection, conversation_id: int, now: float) -> dict[str, Any]:
     """Tell agents' streams the conversation's new state, and return it."""
     summary = conversation_summary(conn, conversation_id)
@@ -151,11 +160,7 @@ def enqueue(db: Database, packet: Mapping[str, Any], team: str) -> tuple[dict[st
     """Queue a handed-off conversation with its transcript; return it and whether it is new."""
     now = time.time()
     with db.write() as conn:
-        existing = conn.execute(
-            sa.select(conversations.c.id)
-            .where(conversations.c.sender_id == packet["conversation_id"])
-            .where(conversations.c.state.in_(OPEN_STATES))
-        ).scalar()
+        existing = _open_conversation_of(conn, packet["conversation_id"])
         if existing is not None:
             return conversation_summary(conn, existing), False
         customer = packet.get("customer") or {}
@@ -429,11 +434,7 @@ def reopen(db: Database, conversation_id: int, agent: Agent) -> dict[str, Any]:
     with db.write() as conn:
         conversation = load_conversation(conn, conversation_id)
         _require_state(conversation, ("resolved",), "only resolved conversations can be reopened")
-        newer = conn.execute(
-            sa.select(conversations.c.id)
-            .where(conversations.c.sender_id == conversation["sender_id"])
-            .where(conversations.c.state.in_(OPEN_STATES))
-        ).scalar()
+        newer = _open_conversation_of(conn, conversation["sender_id"])
         if newer is not None:
             raise Conflict(
                 f"the customer of conversation {conversation_id} is in conversation {newer} now"
