@@ -143,20 +143,6 @@ def forward(
     return []
 
 
-class ActionForwardToAgent(UsesHandoffClient, Action):
-    """Pass the customer's message to the agent (the bot says nothing), or take a message."""
-
-    def name(self) -> str:
-        return "action_forward_to_agent"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        if tracker.get_slot("taking_message"):
-            return take_message(self.client, dispatcher, tracker)
-        return forward(self.client, dispatcher, tracker, tracker.latest_message.get("text") or "")
-
-
 class ActionTellQueuePosition(Action):
     """Tell a waiting customer their new place in the queue and the expected wait."""
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.conversation import ActionHandoff
-from actions.handoff import (
-    ActionEndSession,
-    ActionForwardToAgent,
-    ActionHandoffResolved,
-    ActionTellQueuePosition,
+from actions.faq.engine import Decision, Hit
+from actions.handoff import ActionEndSession, ActionHandoffResolved, ActionTellQueuePosition
+from actions.relay import ActionForwardToAgent
+from tests.actions.conftest import (
+    REFUND,
+    FakeEngine,
+    FakeHandoffClient,
+    make_tracker,
+    not_a_question,
+    user_event,
 )
-from tests.actions.conftest import FakeHandoffClient, make_tracker, not_a_question, user_event
 
 CONVERSATION = [
     user_event(
@@ -103,10 +107,29 @@ def test_a_message_without_a_way_back_is_kept_and_the_contact_asked_for(dispatch
     tracker = make_tracker(
         [user_event("my cabin key stopped working", "ask_question")], slots=TAKING_MESSAGE
     )
-    events = ActionForwardToAgent(client=client).run(dispatcher, tracker, {})
+    events = ActionForwardToAgent(client=client, engine=not_a_question()).run(
+        dispatcher, tracker, {}
+    )
     assert client.messages_left == []
     assert dispatcher.messages[0]["response"] == "utter_ask_contact_for_message"
     assert events == [SlotSet("message_left", "my cabin key stopped working")]
+
+
+def test_a_question_the_faq_knows_is_answered_while_the_message_waits_for_a_contact(dispatcher):
+    client = FakeHandoffClient(agents_online=0)
+    tracker = make_tracker(
+        [user_event("when do i get my money back", "ask_question")],
+        slots={**TAKING_MESSAGE, "message_left": "my cabin key stopped working"},
+    )
+    engine = FakeEngine(Decision("answer", [Hit(REFUND, 0.97)]))
+
+    events = ActionForwardToAgent(client=client, engine=engine).run(dispatcher, tracker, {})
+
+    # Before: "Got it. How can our team reach you?" to every question, until a contact came.
+    assert dispatcher.messages[0]["text"] == REFUND.answer
+    assert dispatcher.messages[-1]["response"] == "utter_message_still_kept"
+    assert client.messages_left == []
+    assert {event.get("name") for event in events}.isdisjoint({"message_left", "taking_message"})
 
 
 def test_the_message_and_contact_become_a_ticket_and_the_bot_is_back(dispatcher):
