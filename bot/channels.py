@@ -30,6 +30,7 @@ from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
+from bot.action_results import validate_action_results_once
 from bot.failsafe import guarded
 from bot.pushes import deliver_pushes_once
 from bot.screening import screened
@@ -129,6 +130,7 @@ class GuardedRestInput(RestInput):
         rest_blueprint = super().blueprint(handler_of(on_new_message))
         rest_blueprint.listener("before_server_start")(bound_requests)
         rest_blueprint.listener("before_server_start")(serve_pushes)
+        rest_blueprint.listener("before_server_start")(speed_up_action_results)
         return rest_blueprint
 
     async def _extract_sender(self, req: Request) -> str:
@@ -174,6 +176,11 @@ async def bound_requests(app: Sanic, *_: Any) -> None:
 async def serve_pushes(app: Sanic, *_: Any) -> None:
     """Deliver each push of the handoff server once (`bot.pushes`)."""
     deliver_pushes_once(app, BotSettings.from_env().rasa_api_token)
+
+
+async def speed_up_action_results(*_: Any) -> None:
+    """Check the action server's answers with a validator built once (`bot.action_results`)."""
+    validate_action_results_once()
 
 
 async def freeze_loaded_objects(*_: Any) -> None:
