@@ -120,13 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     statuses = collections.Counter(status for status, _ in answers)
     refused = [latency for status, latency in answers if status == 503]
     rows = [
-        Row("/healthz longest wait during the lock", max(during), "s", target=STALL_TARGET_S),
+        Row(
+            "/healthz longest wait during the lock",
+            max(during) * 1000,
+            "ms",
+            target=STALL_TARGET_S * 1000,
+        ),
         Row("/healthz median wait during the lock", percentile(during, 50) * 1000, "ms"),
         Row(
             "event stream longest silence",
-            _longest_silence(arrivals, locked_at, released_at),
-            "s",
-            target=STALL_TARGET_S,
+            _longest_silence(arrivals, locked_at, released_at) * 1000,
+            "ms",
+            target=STALL_TARGET_S * 1000,
             note=f"a keepalive every {KEEPALIVE_S} s",
         ),
         Row("replies posted during the lock", len(answers), "req", note=str(dict(statuses))),
