@@ -27,9 +27,21 @@ DRIVERNAME = "sqlite+pysqlite_offhub"
 
 def _off_hub(call: Callable[..., T], *args: Any) -> T:
     """Run `call` in a real thread when gevent runs this process, so other greenlets go on."""
-    if monkey.is_module_patched("threading"):
-        return get_hub().threadpool.apply(call, args)  # type: ignore[no-any-return]
-    return call(*args)
+    if not monkey.is_module_patched("threading"):
+        return call(*args)
+    value, error = get_hub().threadpool.apply(_outcome, (call, args))
+    if error is not None:
+        raise error
+    return value  # type: ignore[no-any-return]
+
+
+def _outcome(call: Callable[..., T], args: tuple[Any, ...]) -> tuple[T | None, Exception | None]:
+    """Return what `call` returns or raises: gevent would print an exception raised in its
+    thread pool as an error of its own, though the caller handles it (a busy database)."""
+    try:
+        return call(*args), None
+    except Exception as error:
+        return None, error
 
 
 class OffHubSQLiteDialect(SQLiteDialect_pysqlite):

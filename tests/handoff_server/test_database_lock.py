@@ -130,7 +130,7 @@ def _stored(services) -> dict[str, list[tuple[object, ...]]]:
     ],
 )
 def test_a_change_the_database_cannot_take_in_time_is_a_503_that_stores_nothing(
-    client, services, service, agent_headers, hand_off, tmp_path, caller, path, body
+    client, services, service, agent_headers, hand_off, tmp_path, caplog, caller, path, body
 ):
     queued = hand_off("conv-1")["id"]
     assigned = hand_off("conv-2")["id"]
@@ -154,6 +154,7 @@ def test_a_change_the_database_cannot_take_in_time_is_a_503_that_stores_nothing(
         "message": "the database is busy and nothing was stored: try again in 1 s",
     }
     assert stored_meanwhile == before
+    assert f"POST {url} answered 503: the database is busy" in caplog.text
     assert retried.status_code in (200, 201)
 
 
