@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 from handoff_server import accounts, records, schemas, store
 from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
+from handoff_server.domain_errors import Busy
 from handoff_server.openapi import openapi_document
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
@@ -35,7 +36,7 @@ def deliver_pushes(response: Response) -> Response:
                 # The agent's message or "joined" reaches the customer before the agent's
                 # console hears back; queue updates to everyone else must not hold it up.
                 outbox.deliver_for(conversation_id)
-            except SQLAlchemyError:
+            except (SQLAlchemyError, Busy):
                 # The change is committed and its pushes are stored: answer success and leave
                 # the delivery to the background loop rather than invite a retry of the request.
                 log.exception("delivery after %s failed", request.path)

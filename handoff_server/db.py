@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from handoff_server import sqlite_driver
+from handoff_server import sqlite_writes
 from handoff_server.domain_errors import Busy
 from handoff_server.settings import DEFAULT_DB_LOCK_TIMEOUT_S, REPO_ROOT
 
@@ -217,14 +217,14 @@ def resolve_url(database_url: str) -> URL:
 def make_engine(database_url: str, lock_timeout_s: float = DEFAULT_DB_LOCK_TIMEOUT_S) -> Engine:
     """Open the database named by `database_url`, creating a SQLite file's folder.
 
-    A write on SQLite waits at most `lock_timeout_s` for another writer, off gevent's hub.
+    On SQLite a connection waits at most `lock_timeout_s` for another one's lock.
     """
     url = resolve_url(database_url)
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url.set(drivername=sqlite_driver.DRIVERNAME))
+    engine = sa.create_engine(url)
 
     @sa.event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
@@ -233,7 +233,7 @@ def make_engine(database_url: str, lock_timeout_s: float = DEFAULT_DB_LOCK_TIMEO
         # WAL lets requests and event streams read while another connection writes.
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
-        sqlite_driver.set_lock_wait(dbapi_connection, lock_timeout_s)
+        sqlite_writes.set_lock_wait(dbapi_connection, lock_timeout_s)
 
     return engine
 
@@ -319,14 +319,12 @@ class Database:
         if not self._writer.acquire(timeout=wait_s):
             raise self._busy()
         try:
-            with (
-                self.engine.connect() as connection,
-                self._lock_wait(connection, deadline - time.monotonic()),
-                connection.begin(),
-            ):
+            with self.engine.connect() as connection, connection.begin():
+                if connection.dialect.name == "sqlite":
+                    self._take_sqlite_lock(connection, deadline - time.monotonic())
                 yield connection
-        except sa.exc.OperationalError as error:
-            if sqlite_driver.is_busy(error):
+        except Exception as error:
+            if sqlite_writes.is_busy(error):
                 raise self._busy() from error
             raise
         finally:
@@ -347,18 +345,14 @@ class Database:
             yield connection
         self.changed.notify()
 
-    @contextmanager
-    def _lock_wait(self, connection: Connection, wait_s: float) -> Iterator[None]:
-        """Let SQLite wait for another writer only as long as the transaction may."""
-        if connection.dialect.name != "sqlite":
-            yield
-            return
+    def _take_sqlite_lock(self, connection: Connection, wait_s: float) -> None:
+        """Hold SQLite's write lock for the transaction, waiting off gevent's hub if need be."""
         raw = connection.connection.driver_connection
-        sqlite_driver.set_lock_wait(raw, wait_s)
         try:
-            yield
+            sqlite_writes.begin_immediate(raw, wait_s)
         finally:
-            sqlite_driver.set_lock_wait(raw, self.lock_timeout_s)
+            # Readers and migrations wait as configured.
+            sqlite_writes.set_lock_wait(raw, self.lock_timeout_s)
 
     def _busy(self) -> Busy:
         return Busy(retry_after_s=max(1, math.ceil(self.lock_timeout_s)))

@@ -123,7 +123,7 @@ class Outbox:
 
     def _lease_next(self, sender_id: str, now: float) -> Row[Any] | None:
         """Take the conversation's oldest pending push, unless another deliverer holds it."""
-        with self.db.engine.begin() as conn:
+        with self.db.transaction() as conn:
             row = conn.execute(
                 sa.select(outbox)
                 .where(outbox.c.sender_id == sender_id)
@@ -143,7 +143,7 @@ class Outbox:
             return row if leased.rowcount == 1 else None
 
     def _record_delivery(self, row: Row[Any]) -> None:
-        with self.db.engine.begin() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row.id)
@@ -152,7 +152,7 @@ class Outbox:
 
     def _record_failure(self, row: Row[Any], error: str, now: float) -> None:
         attempts = row.attempts + 1
-        with self.db.engine.begin() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row.id)
