@@ -14,6 +14,7 @@ import requests
 import sqlalchemy as sa
 
 from handoff_server.db import make_engine, metadata, migrate
+from handoff_server.domain_errors import Busy
 from handoff_server.outbox import AGENT_JOINED, AGENT_MESSAGE
 from scripts.handoff_process import EventStream, RasaPushes, running_handoff_server
 from scripts.sqlite_lock import held_lock
@@ -172,3 +173,22 @@ def test_agents_are_served_while_the_database_is_locked_and_marked_on_duty_after
     assert listed.status_code == 200
     assert [conversation["id"] for conversation in listed.json["conversations"]] == [queued]
     assert {agent["username"]: agent["on_duty"] for agent in agents.json["agents"]}["alice"]
+
+
+def test_a_delivery_pass_during_the_lock_gives_up_in_time_and_the_next_one_delivers(
+    client, services, rasa, agent_headers, hand_off, tmp_path
+):
+    conversation = hand_off("conv-1")
+    rasa.failures = 1  # Rasa refuses the "joined" push: it waits in the outbox.
+    claimed = client.post(
+        f"/api/conversations/{conversation['id']}/claim", headers=agent_headers("alice")
+    )
+    later = time.time() + 60
+
+    with held_lock(tmp_path / "handoff.db"), pytest.raises(Busy):
+        services.outbox.deliver_due(now=later)
+    delivered_after = services.outbox.deliver_due(now=later)
+
+    assert claimed.status_code == 200
+    assert delivered_after == 1
+    assert rasa.intents("conv-1") == [AGENT_JOINED]
