@@ -42,7 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         TESTING=settings.testing,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
-    db = Database(make_engine(settings.database_url))
+    db = Database(
+        make_engine(settings.database_url, settings.db_lock_timeout_s), settings.db_lock_timeout_s
+    )
     outbox = Outbox(db, rasa_client or RasaClient(settings.rasa_url, settings.rasa_api_token))
     app.extensions["handoff"] = Services(
         settings=settings,

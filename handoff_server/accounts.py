@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from handoff_server.db import Database, agents
-from handoff_server.domain_errors import Conflict, Invalid
+from handoff_server.domain_errors import Busy, Conflict, Invalid
 from handoff_server.settings import DEFAULT_TEAM
 
 ROLES = ("agent", "supervisor", "admin")
@@ -22,6 +22,9 @@ MIN_PASSWORD_LENGTH = 8
 ON_DUTY_WINDOW_S = 120
 # Refresh last_seen_at at most this often, so each request does not write.
 _SEEN_RESOLUTION_S = 30
+# How long a request waits to record that its agent is on duty while another write holds the
+# database: a moment, never the wait of a change (DB_LOCK_TIMEOUT_S).
+_SEEN_WAIT_S = 0.5
 
 _PUBLIC_COLUMNS = (
     agents.c.id,
@@ -130,24 +133,28 @@ def list_agents(db: Database) -> list[dict[str, Any]]:
     return [agent_json(dict(row._mapping), now) for row in rows]
 
 
-def mark_on_duty(db: Database, agent_id: int, last_seen_at: float | None) -> float:
+def mark_on_duty(db: Database, agent_id: int, last_seen_at: float | None) -> float | None:
     """Record that the agent is active now, unless recorded recently; return the recorded time."""
     now = time.time()
     # Reading the agent is cheap; a write transaction on every request and stream wake is not.
     if last_seen_at is not None and last_seen_at >= now - _SEEN_RESOLUTION_S:
         return last_seen_at
-    with db.engine.begin() as conn:
-        conn.execute(
-            agents.update()
-            .where(agents.c.id == agent_id)
-            .where(
-                sa.or_(
-                    agents.c.last_seen_at.is_(None),
-                    agents.c.last_seen_at < now - _SEEN_RESOLUTION_S,
+    try:
+        with db.transaction(wait_s=_SEEN_WAIT_S) as conn:
+            conn.execute(
+                agents.update()
+                .where(agents.c.id == agent_id)
+                .where(
+                    sa.or_(
+                        agents.c.last_seen_at.is_(None),
+                        agents.c.last_seen_at < now - _SEEN_RESOLUTION_S,
+                    )
                 )
+                .values(last_seen_at=now)
             )
-            .values(last_seen_at=now)
-        )
+    except Busy:
+        # The agent's next request or stream wake-up records it; this one is served meanwhile.
+        return last_seen_at
     return now
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +15,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from handoff_server.settings import REPO_ROOT
+from handoff_server import sqlite_writes
+from handoff_server.domain_errors import Busy
+from handoff_server.settings import DEFAULT_DB_LOCK_TIMEOUT_S, REPO_ROOT
 
 T = TypeVar("T")
 
@@ -212,25 +216,28 @@ def resolve_url(database_url: str) -> URL:
     return url
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
-    # WAL lets event streams read while a request writes.
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA busy_timeout = 5000")
-    cursor.close()
+def make_engine(database_url: str, lock_timeout_s: float = DEFAULT_DB_LOCK_TIMEOUT_S) -> Engine:
+    """Open the database named by `database_url`, creating a SQLite file's folder.
 
-
-def make_engine(database_url: str) -> Engine:
-    """Open the database named by `database_url`, creating a SQLite file's folder."""
+    On SQLite a connection waits at most `lock_timeout_s` for another one's lock.
+    """
     url = resolve_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url)
-        sa.event.listen(engine, "connect", _configure_sqlite)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL lets requests and event streams read while another connection writes.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+        sqlite_writes.set_lock_wait(dbapi_connection, lock_timeout_s)
+
+    return engine
 
 
 def migrate(engine: Engine) -> str:
@@ -290,10 +297,14 @@ class CommittedCache:
 class Database:
     """The engine plus the write discipline every store function follows."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lock_timeout_s: float = DEFAULT_DB_LOCK_TIMEOUT_S) -> None:
         self.engine = engine
+        self.lock_timeout_s = lock_timeout_s
         self.changed = ChangeSignal()
         self.committed = CommittedCache()
+        # This process's writers queue here, holding no connection or thread, rather than
+        # all waiting at SQLite's lock (gevent makes this lock a greenlet's).
+        self._writer = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -302,9 +313,29 @@ class Database:
             yield connection
 
     @contextmanager
+    def transaction(self, wait_s: float | None = None) -> Iterator[Connection]:
+        """Run one write transaction that waits at most `wait_s` (default: the configured
+        wait) for the database; raise Busy, with nothing stored, when it waits in vain."""
+        wait_s = self.lock_timeout_s if wait_s is None else wait_s
+        deadline = time.monotonic() + wait_s
+        if not self._writer.acquire(timeout=wait_s):
+            raise self._busy()
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                if connection.dialect.name == "sqlite":
+                    self._take_sqlite_lock(connection, deadline - time.monotonic())
+                yield connection
+        except Exception as error:
+            if sqlite_writes.is_busy(error):
+                raise self._busy() from error
+            raise
+        finally:
+            self._writer.release()
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         """Run one write transaction, serialized with every other writer."""
-        with self.engine.begin() as connection:
+        with self.transaction() as connection:
             # Locking the event counter first serializes writers on PostgreSQL as SQLite does
             # anyway: event ids then commit in order (a stream never skips a late id) and queue
             # positions are computed on a queue nobody else is changing.
@@ -315,3 +346,15 @@ class Database:
             )
             yield connection
         self.changed.notify()
+
+    def _take_sqlite_lock(self, connection: Connection, wait_s: float) -> None:
+        """Hold SQLite's write lock for the transaction, waiting off gevent's hub if need be."""
+        raw = connection.connection.driver_connection
+        try:
+            sqlite_writes.begin_immediate(raw, wait_s)
+        finally:
+            # Readers and migrations wait as configured.
+            sqlite_writes.set_lock_wait(raw, self.lock_timeout_s)
+
+    def _busy(self) -> Busy:
+        return Busy(retry_after_s=max(1, math.ceil(self.lock_timeout_s)))

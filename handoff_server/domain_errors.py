@@ -33,3 +33,14 @@ class Invalid(HandoffError):
 
 class Unprocessable(HandoffError):
     """The request is well formed but cannot be carried out (nothing to teach)."""
+
+
+class Busy(HandoffError):
+    """The database stayed locked by another writer: nothing was stored, the request may be
+    sent again after `retry_after_s` seconds."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"the database is busy and nothing was stored: try again in {retry_after_s} s"
+        )
+        self.retry_after_s = retry_after_s

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug import exceptions as http
 
 from handoff_server import domain_errors
@@ -37,6 +37,13 @@ def error_response(error: http.HTTPException) -> Response:
 
 def refusal_response(error: domain_errors.HandoffError) -> Response:
     """Render a refusal of the data layer with its HTTP status (409 for a conflict, ...)."""
+    if isinstance(error, domain_errors.Busy):
+        # Loud for the operator: something (a backup, a migration) holds the database.
+        log.warning("%s %s answered 503: %s", request.method, request.path, error.message)
+        # 503 with Retry-After: the client may send the same request again, nothing was stored.
+        return error_response(
+            http.ServiceUnavailable(error.message, retry_after=error.retry_after_s)
+        )
     kind = next(kind for kind in type(error).__mro__ if kind in HTTP_ERRORS)
     return error_response(HTTP_ERRORS[kind](error.message))
 

@@ -12,6 +12,8 @@ from flask import Flask
 
 _PARAMETER = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 _ERROR = {"$ref": "#/components/responses/Error"}
+_DATABASE_BUSY = {"$ref": "#/components/responses/DatabaseBusy"}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
@@ -25,6 +27,8 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
         operation["description"] = description.strip()
     if method == "post":
         operation["responses"]["201"] = {"description": "Created"}
+        # Every change is one write transaction, which may find the database locked.
+        operation["responses"]["503"] = _DATABASE_BUSY
     parameters = [
         {
             "name": match["name"],
@@ -99,10 +103,22 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             "responses": {
                 "Error": {
                     "description": "An error, in the API's one error shape.",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    "content": _ERROR_CONTENT,
+                },
+                "DatabaseBusy": {
+                    "description": (
+                        "The database stayed locked by another writer for DB_LOCK_TIMEOUT_S"
+                        " seconds: nothing was stored. Send the same request again after"
+                        " Retry-After seconds."
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Seconds to wait before sending the request again.",
+                            "schema": {"type": "integer"},
+                        }
                     },
-                }
+                    "content": _ERROR_CONTENT,
+                },
             },
         },
     }

@@ -146,7 +146,7 @@ class Outbox:
     def _lease_next(self, sender_id: str, now: float | None) -> Row[Any] | None:
         """Take the conversation's oldest pending push, unless another deliverer holds it."""
         now = time.time() if now is None else now
-        with self.db.engine.begin() as conn:
+        with self.db.transaction() as conn:
             row = conn.execute(
                 sa.select(outbox)
                 .where(outbox.c.sender_id == sender_id)
@@ -166,7 +166,7 @@ class Outbox:
             return row if leased.rowcount == 1 else None
 
     def _record_delivery(self, row: Row[Any]) -> None:
-        with self.db.engine.begin() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row.id)
@@ -176,7 +176,7 @@ class Outbox:
     def _record_failure(self, row: Row[Any], error: str, now: float | None) -> None:
         now = time.time() if now is None else now
         attempts = row.attempts + 1
-        with self.db.engine.begin() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row.id)

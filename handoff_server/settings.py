@@ -21,6 +21,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
 DEFAULT_PUBLIC_RASA_URL = "http://localhost:5005"
 DEFAULT_TEAM = "general"
+# How long a write waits for the database (another writer's lock) before answering 503. Keep
+# it below the action server's request timeout, so it hears 503 rather than timing out.
+DEFAULT_DB_LOCK_TIMEOUT_S = 3.0
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(
     r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<opens>\d\d:\d\d)-(?P<closes>\d\d:\d\d)$"
@@ -79,6 +82,7 @@ class Settings:
     """Everything the handoff server reads from its environment."""
 
     database_url: str
+    db_lock_timeout_s: float
     secret_key: str
     service_token: str
     rasa_url: str
@@ -143,6 +147,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     testing = _flag(get("TESTING", "false"))
     return Settings(
         database_url=get("DATABASE_URL", "sqlite:///var/handoff.db"),
+        db_lock_timeout_s=float(get("DB_LOCK_TIMEOUT_S", str(DEFAULT_DB_LOCK_TIMEOUT_S))),
         secret_key=get("SECRET_KEY"),
         service_token=get("HANDOFF_SERVICE_TOKEN"),
         rasa_url=get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),

@@ -127,11 +127,8 @@ def another_app(app: Flask, database_url: str, rasa: FakeRasa) -> Callable[..., 
     return lambda **overrides: build_app(database_url, rasa, **overrides)
 
 
-@pytest.fixture
-def app(database_url: str, rasa: FakeRasa, password_hash: str) -> Iterator[Flask]:
-    """Build the app on an emptied database holding the four test agents."""
-    app = build_app(database_url, rasa)
-    engine = app.extensions["handoff"].db.engine
+def reset_database(engine: sa.Engine, password_hash: str) -> None:
+    """Empty every table, then add the four test agents."""
     with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
@@ -150,6 +147,14 @@ def app(database_url: str, rasa: FakeRasa, password_hash: str) -> Iterator[Flask
                 for username, name, role in AGENTS
             ],
         )
+
+
+@pytest.fixture
+def app(database_url: str, rasa: FakeRasa, password_hash: str) -> Iterator[Flask]:
+    """Build the app on an emptied database holding the four test agents."""
+    app = build_app(database_url, rasa)
+    engine = app.extensions["handoff"].db.engine
+    reset_database(engine, password_hash)
     yield app
     engine.dispose()
 

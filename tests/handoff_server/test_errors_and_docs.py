@@ -115,3 +115,16 @@ def test_the_data_layer_refuses_in_its_own_words_and_the_api_maps_them(client, s
 
     assert response.status_code == 404
     assert response.json == {"error": "not_found", "message": "conversation 42 not found"}
+
+
+def test_openapi_documents_the_503_of_every_change_and_when_to_retry(client):
+    document = client.get("/api/openapi.json").json
+    paths = document["paths"]
+
+    busy = {"$ref": "#/components/responses/DatabaseBusy"}
+    assert (
+        paths["/api/conversations/{conversation_id}/messages"]["post"]["responses"]["503"] == busy
+    )
+    assert paths["/api/handoffs"]["post"]["responses"]["503"] == busy
+    assert "503" not in paths["/api/conversations"]["get"]["responses"]
+    assert "Retry-After" in document["components"]["responses"]["DatabaseBusy"]["headers"]

@@ -107,3 +107,10 @@ def test_the_faq_data_dir_is_relative_to_the_repository_like_the_engine_s():
         REPO_ROOT / "tests" / "faq" / "kb"
     )
     assert load_settings({"FAQ_DATA_DIR": "/srv/faq"}).faq_data_dir.as_posix() == "/srv/faq"
+
+
+def test_a_write_waits_a_few_seconds_for_the_database_unless_configured(monkeypatch):
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_S", "")
+
+    assert load_settings().db_lock_timeout_s == 3.0
+    assert load_settings({"DB_LOCK_TIMEOUT_S": "1.5"}).db_lock_timeout_s == 1.5

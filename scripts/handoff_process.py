@@ -1,0 +1,227 @@
+"""Run the handoff server alone, as the Procfile does, beside a stand-in for Rasa's push API.
+
+Used by the tests and benchmarks that need the real gunicorn process (its one gevent worker,
+its access log) but not the rest of the stack: a private SQLite database in a work folder,
+fresh secrets, a free port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from handoff_server import accounts
+from handoff_server.db import Database, make_engine, migrate
+from scripts.stack import REPO_ROOT, free_port
+
+HANDOFF_VENV_BIN = REPO_ROOT / ".venv-handoff" / "bin"
+STARTUP_TIMEOUT_S = 60.0
+
+
+class RasaPushes:
+    """Stand in for Rasa's trigger_intent endpoint: record each push, or refuse while down."""
+
+    def __init__(self) -> None:
+        self.pushes: list[tuple[str, str, dict[str, Any]]] = []
+        self.available = True
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def intents(self, conversation_id: str) -> list[str]:
+        """Return the intents pushed to one conversation, in the order Rasa accepted them."""
+        with self._lock:
+            return [intent for sender, intent, _ in self.pushes if sender == conversation_id]
+
+    def _record(self, path: str, body: dict[str, Any]) -> bool:
+        with self._lock:
+            if not self.available:
+                return False
+            sender = path.split("/")[2]
+            self.pushes.append((sender, body["name"], body.get("entities") or {}))
+            return True
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        rasa = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                """Accept a push, or refuse it while Rasa is down."""
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                accepted = rasa._record(self.path.partition("?")[0], body)
+                self.send_response(200 if accepted else 503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Keep the test output quiet."""
+
+        return Handler
+
+    def __enter__(self) -> RasaPushes:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class EventStream:
+    """Read an open server-sent event stream one block (an event or a comment) at a time."""
+
+    def __init__(self, response: requests.Response) -> None:
+        response.encoding = "utf-8"
+        self._lines: Iterator[str] = response.iter_lines(chunk_size=None, decode_unicode=True)
+
+    def next_block(self) -> list[str]:
+        """Return the lines of the next block; the response's read timeout bounds the wait."""
+        block: list[str] = []
+        for line in self._lines:
+            if line:
+                block.append(line)
+            elif block:
+                return block
+        raise EOFError("the stream ended")
+
+    def skip_keepalives(self, count: int) -> None:
+        """Read until `count` keepalive comments have arrived."""
+        while count:
+            if self.next_block() == [": keepalive"]:
+                count -= 1
+
+    def next_event(self, kind: str) -> dict[str, object]:
+        """Return the data of the next event of `kind`, past keepalives and other events."""
+        while True:
+            block = self.next_block()
+            if f"event: {kind}" in block:
+                data = "\n".join(line[6:] for line in block if line.startswith("data: "))
+                return json.loads(data)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class HandoffProcess:
+    """Where the running handoff server answers, its database and its secrets."""
+
+    url: str
+    database_path: Path
+    service_token: str
+    log_path: Path
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database_path}"
+
+    @property
+    def service_headers(self) -> dict[str, str]:
+        """Headers of the action server (the service token)."""
+        return {"Authorization": f"Bearer {self.service_token}"}
+
+    def log(self) -> str:
+        """Return what gunicorn has printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def agent_headers(self, username: str) -> dict[str, str]:
+        """Create an agent account, log in through the API and return the bearer headers."""
+        password = secrets.token_urlsafe(12)
+        engine = make_engine(self.database_url)
+        accounts.create_agent(Database(engine), username, password, "agent")
+        engine.dispose()
+        response = requests.post(
+            f"{self.url}/api/auth/token",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    def hand_off(self, conversation_id: str) -> dict[str, Any]:
+        """Queue a conversation as the action server does; return it."""
+        response = requests.post(
+            f"{self.url}/api/handoffs",
+            json={
+                "conversation_id": conversation_id,
+                "channel": "web",
+                "reason": "customer_request",
+            },
+            headers=self.service_headers,
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def running_handoff_server(workdir: Path, **settings: str) -> Iterator[HandoffProcess]:
+    """Start gunicorn with the project's config on a fresh database; stop it on exit.
+
+    `settings` are environment variables of the server (e.g. RASA_URL, SSE_KEEPALIVE_S).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = HandoffProcess(
+        url=f"http://127.0.0.1:{free_port()}",
+        database_path=workdir / "handoff.db",
+        service_token=secrets.token_urlsafe(16),
+        log_path=workdir / "handoff.log",
+    )
+    engine = make_engine(server.database_url)
+    migrate(engine)
+    engine.dispose()
+    env = {
+        **os.environ,
+        "DATABASE_URL": server.database_url,
+        "HANDOFF_PORT": server.url.rsplit(":", 1)[1],
+        "SECRET_KEY": secrets.token_urlsafe(16),
+        "HANDOFF_SERVICE_TOKEN": server.service_token,
+        **settings,
+    }
+    with server.log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(HANDOFF_VENV_BIN / "gunicorn"),
+                "--config",
+                "handoff_server/gunicorn.conf.py",
+                "handoff_server:create_app()",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(server, process)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(server: HandoffProcess, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        try:
+            # The master listens before the worker has booted: allow for a slow boot.
+            if requests.get(f"{server.url}/healthz", timeout=15).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not start; its log:\n{server.log()[-4000:]}")
+        time.sleep(0.1)
