@@ -10,19 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 import aiohttp
 
-from bench.accounting import Observations, tag_of, tagged
+from bench.accounting import tag_of, tagged
+from bench.actors import Actor, Stage
 from bench.load import REQUEST_TIMEOUT_S, SseEvent, StreamStats, hold_stream
-from bench.plan import Plan, think_time
 
 # The browser's EventSource waits this long before it reconnects (the stream's `retry:`).
 RECONNECT_S = 3.0
 IDLE_CHECK_S = 1.0
+REACTION_S = (0.5, 2.0)
 REPLIES = (
     "Thanks for waiting, I'm looking at your booking now.",
     "I can see the reservation; give me a moment to check the details.",
@@ -31,26 +31,15 @@ REPLIES = (
 )
 
 
-class Agent:
+class Agent(Actor):
     """One agent: a bearer token, a stream, and one conversation at a time."""
 
     def __init__(
-        self,
-        index: int,
-        token: str,
-        handoff_url: str,
-        plan: Plan,
-        seen: Observations,
-        clock: Callable[[], float],
-        rng: random.Random,
+        self, index: int, stage: Stage, rng: random.Random, token: str, handoff_url: str
     ) -> None:
-        self.index = index
+        super().__init__(index, stage, rng)
         self.token = token
         self.handoff_url = handoff_url
-        self.plan = plan
-        self.seen = seen
-        self.clock = clock
-        self.rng = rng
         self.queued: dict[int, int] = {}  # conversation id -> place in the queue
         self.senders: dict[int, str] = {}  # conversation id -> the customer's session id
         self.changed = asyncio.Event()
@@ -114,11 +103,15 @@ class Agent:
         for item in listed["conversations"] if status == 200 else []:
             self.senders[item["id"]] = item["conversation_id"]
             self.queued[item["id"]] = item.get("position") or 0
-        while self.clock() < self.plan.duration_s:
+        while self.running():
             if not self.queued:
                 self.changed.clear()
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.changed.wait(), IDLE_CHECK_S)
+                continue
+            # A person takes a moment between seeing the queue change and clicking.
+            await asyncio.sleep(self.rng.uniform(*REACTION_S))
+            if not self.queued:
                 continue
             conversation = min(self.queued, key=lambda id_: (self.queued[id_], id_))
             self.queued.pop(conversation)
@@ -137,7 +130,8 @@ class Agent:
         self.seen.events["conversations claimed"] += 1
         path = f"/api/conversations/{conversation}"
         for number in range(1, self.plan.agent_replies + 1):
-            if not await self.pause():
+            await self.pause(self.plan.agent_pause_s)
+            if not self.running():
                 break
             message = f"a{self.index}-{conversation}-{number}"
             text = tagged(self.rng.choice(REPLIES), message)
@@ -147,18 +141,12 @@ class Agent:
                 self.seen.agent_to_customer.sent(sender, message, sent)
             elif status:
                 self.seen.errors[f"agent POST /messages HTTP {status}"] += 1
-        await self.pause()
+        await self.pause(self.plan.agent_pause_s)
         status, _ = await self.call(session, "POST", f"{path}/resolve", {})
         if status == 200:
             self.seen.events["conversations resolved"] += 1
         elif status:
             self.seen.errors[f"agent POST /resolve HTTP {status}"] += 1
-
-    async def pause(self) -> bool:
-        """Pause before the next step; return False once the run is over (no more replies)."""
-        remaining = self.plan.duration_s - self.clock()
-        await asyncio.sleep(think_time(self.rng, self.plan.agent_pause_s, remaining))
-        return self.clock() < self.plan.duration_s
 
 
 def _route(path: str) -> str:

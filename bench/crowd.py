@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import math
 import os
 import random
@@ -34,6 +35,7 @@ from tqdm import tqdm
 
 from bench import procfs
 from bench.accounting import Observations, Tally
+from bench.actors import Stage
 from bench.agents import Agent
 from bench.customers import RestCustomer, SocketCustomer
 from bench.load import close_streams, new_session
@@ -114,8 +116,10 @@ def watch_servers(stack: Stack) -> list[procfs.Usage]:
 
 def run_load(stack: Stack, plan: Plan, *, progress: bool = True) -> Outcome:
     """Drive the plan's crowd against a running stack; return everything it saw."""
+    # A socket the server stopped pinging logs an error; the run counts the drops instead.
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
     tokens = sign_in_agents(stack, plan.agents)
-    outcome = Outcome(plan, Observations(), watch_servers(stack))
+    outcome = Outcome(plan, Observations())
     cpu_before = time.process_time()
     asyncio.run(_drive(stack, plan, tokens, outcome, progress))
     outcome.client_cpu_s = time.process_time() - cpu_before
@@ -133,31 +137,31 @@ async def _drive(
         return loop.time() - start
 
     seen = outcome.seen
+    stage = Stage(plan, seen, clock)
     rng = random.Random(plan.seed)
     turns = faq_turns()
     stop = asyncio.Event()
     async with new_session(connections=0) as session:
         agents = [
-            Agent(index, token, stack.handoff_url, plan, seen, clock, random.Random(rng.random()))
+            Agent(index, stage, random.Random(rng.random()), token, stack.handoff_url)
             for index, token in enumerate(tokens)
         ]
         streams = [asyncio.create_task(agent.follow_stream(session)) for agent in agents]
         await _until_streams_open(agents, streams)
         start = loop.time()  # the run's clock starts once every agent is on duty
+        outcome.processes = watch_servers(stack)
         socket_customers = [
             SocketCustomer(
                 index,
-                plan,
-                turns,
-                seen,
-                clock,
+                stage,
                 random.Random(rng.random()),
+                turns,
                 wants_person=rng.random() < plan.handoff_share,
             )
             for index in range(plan.customers - plan.rest_customers)
         ]
         rest_customers = [
-            RestCustomer(index, plan, turns, seen, clock, random.Random(rng.random()))
+            RestCustomer(index, stage, random.Random(rng.random()), turns)
             for index in range(len(socket_customers), plan.customers)
         ]
         sampler = asyncio.create_task(_sample(outcome.processes))
@@ -169,7 +173,8 @@ async def _drive(
             ),
         ]
         listening = [
-            asyncio.create_task(customer.run(stack.rasa_url, stop)) for customer in socket_customers
+            asyncio.create_task(customer.run(session, stack.rasa_url, stop))
+            for customer in socket_customers
         ]
         talking = [customer.done_talking for customer in socket_customers]
         with _bar(progress, plan.duration_s, "load") as bar:
@@ -320,7 +325,11 @@ def notes(outcome: Outcome) -> list[str]:
         "client included.",
         "A customer message counts when written after the bot confirmed the handoff and "
         "before the customer saw the bot back; it must reach the stream of the agent who took "
-        "the conversation. An agent message counts when the API accepted it (201).",
+        "the conversation. An agent message counts when the API accepted it (201). Lost: not "
+        "arrived by the end of the drain. A message Rasa sends while the customer's socket is "
+        "reconnecting is gone, for the widget as for this client.",
+        f"A question counts as unanswered after {plan.reply_timeout_s:.0f} s (so bot reply "
+        "latencies stop there); a reply later than that is taken for the next question's.",
     ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, replace
 
 # Hard bounds: the load runs on the developer's machine beside the stack it measures.
@@ -54,11 +53,6 @@ class Plan:
         """Return how many of the customers use REST."""
         return round(self.customers * self.rest_share)
 
-    @property
-    def deadline_s(self) -> float:
-        """Return when the run stops for good, whatever is still in flight."""
-        return self.duration_s + self.reply_timeout_s + self.drain_s
-
 
 def quick(plan: Plan) -> Plan:
     """Shrink a plan to about a minute with a few customers, half of whom ask for a person."""
@@ -72,9 +66,3 @@ def quick(plan: Plan) -> Plan:
         agent_pause_s=3.0,
         drain_s=20.0,
     )
-
-
-def think_time(rng: random.Random, mean_s: float, remaining_s: float) -> float:
-    """Return an exponential pause of mean `mean_s`, cut at the `remaining_s` the run has left."""
-    pause = rng.expovariate(1 / mean_s) if mean_s > 0 else 0.0
-    return max(0.0, min(pause, remaining_s))

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import socketio
 
 CONNECT_TIMEOUT_S = 10
@@ -71,13 +72,17 @@ class AsyncWidgetSocket:
         page_url: str = PAGE_URL,
         session_id: str | None = None,
         on_drop: Callable[[], None] = lambda: None,
+        http: aiohttp.ClientSession | None = None,
     ) -> None:
         self.rasa_url = rasa_url
         self.session_id = session_id or uuid.uuid4().hex
         self.page_url = page_url
         self.confirmed = asyncio.Event()
         self.closing = False
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay_max=10)
+        # Many sockets share the caller's HTTP session, which the caller closes.
+        self.sio = socketio.AsyncClient(
+            reconnection=True, reconnection_delay_max=10, http_session=http
+        )
         self.sio.on("bot_uttered", on_reply)
         self.sio.on("connect", self._request_session)
         self.sio.on("session_confirm", self._confirm)
@@ -110,6 +115,6 @@ class AsyncWidgetSocket:
         await self.sio.emit("user_uttered", user_uttered(text, self.session_id, self.page_url))
 
     async def close(self) -> None:
-        """Disconnect the socket for good."""
+        """Disconnect the socket for good, and stop reconnecting if it is down."""
         self.closing = True
-        await self.sio.disconnect()
+        await self.sio.shutdown()

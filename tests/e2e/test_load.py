@@ -28,5 +28,9 @@ def test_under_a_quick_load_every_message_reaches_the_other_side_once_in_order(t
     assert to_agent.consistent and to_customer.consistent, (to_agent, to_customer)
     # What a customer or an agent would notice.
     for direction, result in (("customer to agent", to_agent), ("agent to customer", to_customer)):
-        assert (result.lost, result.doubled, result.out_of_order) == (0, 0, 0), (direction, result)
+        assert (result.lost, result.doubled, result.out_of_order) == (0, 0, 0), (
+            direction,
+            result,
+            seen.errors,
+        )
     assert seen.unanswered() == 0, f"{seen.unanswered()} questions got no reply at all"
