@@ -39,7 +39,7 @@ FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER)
 SOCKETIO_CLIENT := handoff_server/static/vendor/socket.io.min.js
 SOCKETIO_CLIENT_VERSION := 4.8.1
 
-.PHONY: help setup run test lint format venvs model index db browser bench clean distclean
+.PHONY: help setup run test lint format venvs model index db browser bench load clean distclean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,11 @@ test: setup browser ## Set up, then run the whole test suite (end-to-end include
 
 bench: setup ## Run the benchmarks in sequence (bench/); print figures, charts in reports/bench/.
 	$(PYTHON) -m bench
+
+# ARGS passes options through, e.g. ARGS="--quick" or ARGS="--customers 400 --duration 600".
+ARGS ?=
+load: setup ## Drive customers and agents against a private stack (5 min); report in reports/load/.
+	$(PYTHON) -m bench.crowd $(ARGS)
 
 lint: venvs ## Check style and types (ruff, mypy).
 	$(APP_VENV)/bin/ruff check .

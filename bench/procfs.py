@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -56,16 +57,21 @@ def _holders(inodes: set[int]) -> list[int]:
     return holders
 
 
+def port_holders(port: int) -> list[int]:
+    """Return the pids of every process holding the socket that listens on `port`."""
+    inodes: set[int] = set()
+    for table in ("tcp", "tcp6"):
+        inodes |= listening_inodes((PROC / "net" / table).read_text(), port)
+    return sorted(_holders(inodes))
+
+
 def worker_pid(port: int) -> int:
     """Return the pid of the worker serving `port`: the holder of the socket whose parent holds it.
 
     Gunicorn's master binds the socket and its forked worker inherits it; with one worker the
     child is the process that answers requests.
     """
-    inodes: set[int] = set()
-    for table in ("tcp", "tcp6"):
-        inodes |= listening_inodes((PROC / "net" / table).read_text(), port)
-    holders = _holders(inodes)
+    holders = port_holders(port)
     children = [pid for pid in holders if parent_pid(read_stat(pid)) in holders]
     if len(children) != 1:
         raise RuntimeError(f"expected one worker on port {port}; holders {holders}")
@@ -85,3 +91,44 @@ def rss_mib(pid: int) -> float:
 def cpu_seconds(pid: int) -> float:
     """Return the CPU time a process has used so far."""
     return cpu_ticks(read_stat(pid)) / os.sysconf("SC_CLK_TCK")
+
+
+def command_name(pid: int) -> str:
+    """Return the short command name of a process (what `ps -o comm` shows)."""
+    return (PROC / str(pid) / "comm").read_text().strip()
+
+
+@dataclass
+class Usage:
+    """The CPU time and memory one process used over a run, from samples the caller takes."""
+
+    label: str
+    pid: int
+    cpu_start_s: float
+    cpu_end_s: float
+    rss_peak_mib: float = 0.0
+    rss_end_mib: float = 0.0
+    gone: bool = False
+
+    @classmethod
+    def start(cls, label: str, pid: int) -> Usage:
+        """Start following a process."""
+        usage = cls(label, pid, cpu_seconds(pid), cpu_seconds(pid))
+        usage.sample()
+        return usage
+
+    def sample(self) -> None:
+        """Read the process's CPU time and memory now (it may have ended: then say so)."""
+        if self.gone:
+            return
+        try:
+            self.cpu_end_s = cpu_seconds(self.pid)
+            self.rss_end_mib = rss_mib(self.pid)
+        except (OSError, KeyError):
+            self.gone = True
+            return
+        self.rss_peak_mib = max(self.rss_peak_mib, self.rss_end_mib)
+
+    def cpu_percent(self, wall_s: float) -> float:
+        """Return the share of one core the process used over `wall_s` seconds."""
+        return 100 * (self.cpu_end_s - self.cpu_start_s) / wall_s if wall_s > 0 else 0.0

@@ -14,6 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # No display on a server; must precede pyplot.
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
 from bench.stats import cdf_points, verdict
@@ -56,6 +59,8 @@ def _number(value: float | None, unit: str) -> str:
 def _target(row: Row) -> str:
     if row.target is None:
         return "-"
+    if row.target == 0 and not row.higher_is_better:
+        return "0"
     return ("≥ " if row.higher_is_better else "< ") + _number(row.target, row.unit)
 
 
@@ -85,8 +90,9 @@ def format_summary(rows: Sequence[Row]) -> str:
 
 @dataclass
 class Chart:
-    """Named series drawn as latency CDFs (`cdf`), in the order measured (`series`), or as
-    grouped bars over `categories` (`bar`)."""
+    """Named series drawn as latency CDFs (`cdf`), in the order measured (`series`), as
+    grouped bars over `categories` (`bar`), or over time (`timeline`: lines at `x`, with
+    `rates` as bars on a second axis, labelled `rate_label`)."""
 
     title: str
     series: dict[str, list[float]]
@@ -97,12 +103,18 @@ class Chart:
     ylabel: str = "latency (ms)"
     extra: dict[str, str] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)
+    x: list[float] = field(default_factory=list)
+    rates: dict[str, list[float]] = field(default_factory=dict)
+    rate_label: str = "per second"
 
 
 def chart_svg(chart: Chart) -> str:
     """Draw one chart and return it as an SVG document."""
     figure, axes = plt.subplots(figsize=(7.5, 4.2), dpi=100)
     try:
+        if chart.kind == "timeline":
+            _draw_timeline(axes, chart)
+            return _svg(figure)
         width = 0.8 / max(1, len(chart.series))
         for number, (label, values) in enumerate(chart.series.items()):
             if not values:
@@ -117,9 +129,7 @@ def chart_svg(chart: Chart) -> str:
                 axes.plot(range(1, len(values) + 1), values, ".", ms=4, label=label)
         if chart.kind == "cdf":
             axes.set_xscale("log")
-            # Plain numbers (20, 50, 100) rather than powers of ten on the latency axis.
-            for axis_ticks in (axes.xaxis.set_major_formatter, axes.xaxis.set_minor_formatter):
-                axis_ticks(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+            _plain_log_ticks(axes.xaxis)
             axes.set_xlabel(chart.xlabel)
             axes.set_ylabel("fraction of requests at or below")
             axes.set_ylim(0, 1.01)
@@ -142,12 +152,49 @@ def chart_svg(chart: Chart) -> str:
             axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
         else:
             axes.legend(loc="upper left" if chart.kind == "series" else "lower right", fontsize=8)
-        figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg")
-        return buffer.getvalue()
+        return _svg(figure)
     finally:
         plt.close(figure)
+
+
+def _draw_timeline(axes: Axes, chart: Chart) -> None:
+    """Draw latency lines over time (log scale) and the rates as bars behind them."""
+    step = chart.x[1] - chart.x[0] if len(chart.x) > 1 else 1.0
+    rate_axes = axes.twinx()
+    width = step / max(1, len(chart.rates))
+    for number, (label, values) in enumerate(chart.rates.items()):
+        positions = [moment + (number + 0.5) * width for moment in chart.x]
+        rate_axes.bar(positions, values, width, alpha=0.25, color=f"C{number + 4}", label=label)
+    rate_axes.set_ylabel(chart.rate_label)
+    # The latency lines go in front of the rate bars.
+    axes.set_zorder(rate_axes.get_zorder() + 1)
+    axes.patch.set_visible(False)
+    for label, values in chart.series.items():
+        axes.plot([moment + step / 2 for moment in chart.x], values, ".-", ms=4, label=label)
+    axes.set_yscale("log")
+    _plain_log_ticks(axes.yaxis)
+    if chart.target is not None:
+        axes.axhline(chart.target, color="crimson", ls="--", lw=1, label="target")
+    axes.set_xlabel(chart.xlabel)
+    axes.set_ylabel(chart.ylabel)
+    axes.set_title(chart.title)
+    axes.grid(True, which="major", color="0.92")
+    lines, labels = axes.get_legend_handles_labels()
+    bars, bar_labels = rate_axes.get_legend_handles_labels()
+    axes.legend(lines + bars, labels + bar_labels, loc="upper left", fontsize=8)
+
+
+def _plain_log_ticks(axis: Axis) -> None:
+    """Label a log-scale latency axis with plain numbers (20, 50, 100), not powers of ten."""
+    for set_formatter in (axis.set_major_formatter, axis.set_minor_formatter):
+        set_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+
+
+def _svg(figure: Figure) -> str:
+    figure.tight_layout()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    return buffer.getvalue()
 
 
 def write_report(

@@ -75,3 +75,35 @@ def verdict(value: float, target: float | None, *, higher_is_better: bool = Fals
     if math.isnan(value):
         return "FAIL"
     return "PASS" if (value >= target if higher_is_better else value <= target) else "FAIL"
+
+
+def windows(end_s: float, width_s: float) -> list[float]:
+    """Return the start of each window of `width_s` seconds that covers [0, end_s)."""
+    if width_s <= 0:
+        raise ValueError("a window must have a positive width")
+    return [index * width_s for index in range(max(1, math.ceil(end_s / width_s - 1e-9)))]
+
+
+def percentile_per_window(
+    times: Sequence[float], values: Sequence[float], width_s: float, end_s: float, q: float
+) -> list[float]:
+    """Return the q-th percentile of the values that fell in each window (nan if none)."""
+    starts = windows(end_s, width_s)
+    grouped: list[list[float]] = [[] for _ in starts]
+    for moment, value in zip(times, values, strict=True):
+        if 0 <= moment < end_s:
+            grouped[min(int(moment // width_s), len(starts) - 1)].append(value)
+    return [percentile(group, q) for group in grouped]
+
+
+def rate_per_window(times: Sequence[float], width_s: float, end_s: float) -> list[float]:
+    """Return how many events per second fell in each window (the last may be shorter)."""
+    starts = windows(end_s, width_s)
+    counts = [0] * len(starts)
+    for moment in times:
+        if 0 <= moment < end_s:
+            counts[min(int(moment // width_s), len(starts) - 1)] += 1
+    return [
+        count / (min(end_s, start + width_s) - start) if end_s > start else 0.0
+        for start, count in zip(starts, counts, strict=True)
+    ]

@@ -12,8 +12,11 @@ from bench.stats import (
     cdf_points,
     open_loop_schedule,
     percentile,
+    percentile_per_window,
+    rate_per_window,
     summarize,
     verdict,
+    windows,
 )
 
 
@@ -82,3 +85,12 @@ def test_verdict_against_a_target():
     assert verdict(499.0, 500.0, higher_is_better=True) == "FAIL"
     assert verdict(math.nan, 300.0) == "FAIL"
     assert verdict(1.0, None) == ""
+
+
+def test_per_window_figures_group_by_time_and_the_last_window_may_be_shorter():
+    times, values = [0.5, 1.5, 9.9, 12.0], [10.0, 30.0, 50.0, 70.0]
+
+    assert windows(25, 10) == [0, 10, 20]
+    assert percentile_per_window(times, values, 10, 25, 50)[:2] == [30.0, 70.0]
+    assert math.isnan(percentile_per_window(times, values, 10, 25, 50)[2])
+    assert rate_per_window([1.0, 2.0, 21.0, 24.0], 10, 25) == [0.2, 0.0, 0.4]
