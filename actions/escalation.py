@@ -21,6 +21,7 @@ from actions.handoff import UsesHandoffClient
 from actions.handoff_client import HandoffClient, HandoffUnavailable
 from knowledge_base.faqs import normalize_text
 from lumen.vocabulary import HandoffReason
+from pii.masking import mask_for_report
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,10 @@ def record_miss(
     outcome: str,
     suggestions: list[str] | None = None,
 ) -> None:
-    """Record a question the bot could not answer for the FAQ gaps report; never fail a turn."""
+    """Record a question the bot could not answer for the FAQ gaps report; never fail a turn.
+
+    The report is read for the questions, not the people: emails and phones are masked.
+    """
     if not text.strip():
         return
     try:
@@ -83,7 +87,7 @@ def record_miss(
             {
                 "conversation_id": tracker.sender_id,
                 "channel": session_metadata(tracker)["channel"],
-                "text": text,
+                "text": mask_for_report(text),
                 "outcome": outcome,
                 "suggestions": suggestions or [],
             }

@@ -1,9 +1,10 @@
 """The project's channels: Rasa's socket.io and REST, bounded, screened and guarded.
 
-Every message goes through `bot.screening.screened` (typed intent syntax is text) and
-`bot.failsafe.guarded`, so a turn the action server could not serve still tells the
-customer and reaches a person. Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs
-NLU on any length, and one message of 120,000 characters kept it busy for minutes.
+Every message goes through `bot.privacy.masked` (card numbers masked first),
+`bot.screening.screened` (typed intent syntax is text) and `bot.failsafe.guarded`, so a
+turn the action server could not serve still tells the customer and reaches a person.
+Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs NLU on any length, and one message
+of 120,000 characters kept it busy for minutes.
 
 The socket.io channel has the two bugs of Rasa 3.6 under python-socketio 5.x fixed:
 
@@ -32,6 +33,7 @@ from sanic.request import Request
 
 from bot.action_results import validate_action_results_once
 from bot.failsafe import guarded
+from bot.privacy import load_masker, masked
 from bot.pushes import deliver_pushes_once
 from bot.screening import screened
 from bot.settings import BotSettings
@@ -44,8 +46,8 @@ MAX_REQUEST_BYTES = 1_000_000
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
-    """Screen and guard a channel's message handler."""
-    return guarded(screened(on_new_message), BotSettings.from_env())
+    """Mask card numbers first, then screen and guard a channel's message handler."""
+    return masked(guarded(screened(on_new_message), BotSettings.from_env()))
 
 
 class FixedSocketIOOutput(SocketIOOutput):
@@ -131,6 +133,7 @@ class GuardedRestInput(RestInput):
         rest_blueprint.listener("before_server_start")(bound_requests)
         rest_blueprint.listener("before_server_start")(serve_pushes)
         rest_blueprint.listener("before_server_start")(speed_up_action_results)
+        rest_blueprint.listener("before_server_start")(load_masker)
         return rest_blueprint
 
     async def _extract_sender(self, req: Request) -> str:

@@ -81,6 +81,14 @@ def test_a_question_nothing_fits_is_recorded_for_the_faq_gaps_report(dispatcher)
     ]
 
 
+def test_the_faq_gaps_report_keeps_no_email_or_phone_of_the_customer(dispatcher):
+    client = FakeHandoffClient()
+    text = "can you mail the menu to jo.berg@example.com or text +44 7700 900123"
+    run(FakeEngine(decision("none")), dispatcher, text=text, client=client)
+    (question,) = client.unanswered
+    assert question["text"] == "can you mail the menu to [email address] or text [phone number]"
+
+
 def test_the_customer_hears_i_dont_know_even_if_the_gap_cannot_be_recorded(dispatcher):
     run(FakeEngine(decision("none")), dispatcher, client=FakeHandoffClient(fail=True))
     assert dispatcher.messages[0]["response"] == "utter_dont_know"
