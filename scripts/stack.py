@@ -60,6 +60,14 @@ class Stack:
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.env['ACTION_SERVER_PORT']}"
 
+    @property
+    def health_urls(self) -> list[str]:
+        return [f"{self.rasa_url}/", f"{self.actions_url}/health", f"{self.handoff_url}/healthz"]
+
+    def answers(self) -> bool:
+        """Tell whether every server answers its health check right now."""
+        return all(answers(url) for url in self.health_urls)
+
     def log(self) -> str:
         """Return what the processes have printed so far."""
         return self.log_path.read_text(errors="replace")
@@ -125,20 +133,64 @@ def stack_env(workdir: Path) -> dict[str, str]:
     }
 
 
+def answers(url: str) -> bool:
+    """Tell whether a health check answers 200 within two seconds."""
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def wait_until_healthy(stack: Stack, process: subprocess.Popen[bytes]) -> None:
     """Block until the three health checks answer; fail with the processes' log otherwise."""
-    checks = [f"{stack.rasa_url}/", f"{stack.actions_url}/health", f"{stack.handoff_url}/healthz"]
+    checks = list(stack.health_urls)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while checks:
         if process.poll() is not None or time.monotonic() > deadline:
             raise StackFailed(f"the stack did not come up; its log:\n{stack.log()[-6000:]}")
-        try:
-            if requests.get(checks[0], timeout=2).status_code == 200:
-                checks.pop(0)
-                continue
-        except requests.RequestException:
-            pass
+        if answers(checks[0]):
+            checks.pop(0)
+            continue
         time.sleep(0.5)
+
+
+def serving_process(port: int | str) -> int:
+    """Return the pid of the process that accepts connections on `port`.
+
+    Where a server forks workers that share its listening socket (rasa-sdk's Sanic,
+    gunicorn), that is the worker: the holder of the socket whose parent holds it too.
+    """
+    sockets = {f"socket:[{inode}]" for inode in listening_inodes(int(port))}
+    holders = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with suppress(OSError):
+            if any(os.readlink(fd) in sockets for fd in fd_dir.iterdir()):
+                holders.add(int(fd_dir.parent.name))
+    workers = [pid for pid in holders if parent_of(pid) in holders]
+    if len(workers or holders) != 1:
+        raise LookupError(f"port {port}: no single serving process among {sorted(holders)}")
+    return (workers or list(holders))[0]
+
+
+def listening_inodes(port: int) -> set[str]:
+    """Return the inodes of the sockets listening on TCP `port` (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            if local_port == port and state == "0A":  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def parent_of(pid: int) -> int | None:
+    """Return the parent pid of a process, None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 @contextmanager
