@@ -2,7 +2,8 @@
 
 Every message goes through `bot.screening.screened` (typed intent syntax is text) and
 `bot.failsafe.guarded`, so a turn the action server could not serve still tells the
-customer and reaches a person. Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs
+customer and reaches a person; calls to the action server give up after the timeout of
+endpoints.yml (`bot.action_timeout`). Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs
 NLU on any length, and one message of 120,000 characters kept it busy for minutes.
 
 The socket.io channel has the two bugs of Rasa 3.6 under python-socketio 5.x fixed:
@@ -30,6 +31,7 @@ from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
+from bot.action_timeout import time_action_calls
 from bot.failsafe import guarded
 from bot.screening import screened
 from bot.settings import BotSettings
@@ -114,6 +116,7 @@ class FixedSocketIOInput(SocketIOInput):
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         socketio_blueprint.listener("after_server_start")(freeze_loaded_objects)
+        socketio_blueprint.listener("after_server_start")(time_action_calls)
         return socketio_blueprint
 
 
@@ -127,6 +130,7 @@ class GuardedRestInput(RestInput):
         """Build Rasa's REST blueprint around the screened and guarded message handler."""
         rest_blueprint = super().blueprint(handler_of(on_new_message))
         rest_blueprint.listener("before_server_start")(bound_requests)
+        rest_blueprint.listener("after_server_start")(time_action_calls)
         return rest_blueprint
 
     async def _extract_sender(self, req: Request) -> str:

@@ -2,9 +2,10 @@
 
 Used by the end-to-end tests and the benchmarks.
 
-The processes run exactly as `make run` starts them: honcho with the project's
-Procfile, here with an env file of free ports, fresh secrets and databases in a
-temporary directory, so a developer's own `make run` is never disturbed.
+The processes run exactly as `make run` starts them: supervisord with the project's
+supervision/supervisord.conf (restarts, health checks and all), here with an env file of
+free ports, fresh secrets and databases in a temporary directory, so a developer's own
+`make run` is never disturbed.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from pathlib import Path
 import requests
 
 from scripts.ensure_env import parse_line
+from supervision.health import answers, health_urls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 STARTUP_TIMEOUT_S = 240
+# supervisord gives each program its stopwaitsecs (10 s at most), then kills its group.
+STOP_TIMEOUT_S = 30
 
 
 class StackFailed(RuntimeError):
@@ -62,11 +66,11 @@ class Stack:
 
     @property
     def health_urls(self) -> list[str]:
-        return [f"{self.rasa_url}/", f"{self.actions_url}/health", f"{self.handoff_url}/healthz"]
+        return list(health_urls(self.env).values())
 
-    def answers(self) -> bool:
+    def healthy(self) -> bool:
         """Tell whether every server answers its health check right now."""
-        return all(answers(url) for url in self.health_urls)
+        return all(map(answers, self.health_urls))
 
     def log(self) -> str:
         """Return what the processes have printed so far."""
@@ -130,15 +134,8 @@ def stack_env(workdir: Path) -> dict[str, str]:
         "FAQ_INDEX_DIR": str(REPO_ROOT / "models" / "faq"),
         "RASA_TELEMETRY_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
+        "SUPERVISOR_DIR": str(workdir),
     }
-
-
-def answers(url: str) -> bool:
-    """Tell whether a health check answers 200 within two seconds."""
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def wait_until_healthy(stack: Stack, process: subprocess.Popen[bytes]) -> None:
@@ -195,7 +192,7 @@ def parent_of(pid: int) -> int | None:
 
 @contextmanager
 def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
-    """Start the Procfile's processes with a private environment; stop them all on exit.
+    """Start the supervised processes with a private environment; stop them all on exit.
 
     `settings` override variables of that environment (e.g. BUSINESS_HOURS).
     """
@@ -205,9 +202,11 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
     env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in env.items()))
     stack = Stack(env=env, log_path=workdir / "stack.log")
     stack.run_module("handoff_server", "migrate")
-    with stack.log_path.open("wb") as log:
+    # Appended to, never overwritten: supervisord writes its listeners' lines to the same file
+    # through another open file (its /dev/stdout).
+    with stack.log_path.open("ab") as log:
         process = subprocess.Popen(
-            [str(VENV_BIN / "honcho"), "start", "-f", "Procfile", "-e", str(env_file)],
+            [str(VENV_BIN / "python"), "-m", "supervision", "--env-file", str(env_file)],
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -217,10 +216,10 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
         wait_until_healthy(stack, process)
         yield stack
     finally:
-        # The group may be gone already: honcho stops everything when one process dies.
+        # supervisord stops every program's process group, as on Ctrl-C.
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)

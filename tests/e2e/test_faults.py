@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.stack import Stack, running_stack, serving_process
+from scripts.stack import Stack, serving_process
 from tests.e2e.clients import (
     QUIET_PERIOD_S,
     WidgetClient,
@@ -20,6 +20,7 @@ from tests.e2e.clients import (
     wait_for,
     wait_until_queued,
 )
+from tests.e2e.conftest import watched_stack
 from tests.e2e.faqs import faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -33,7 +34,7 @@ FAILSAFE_TEXT = "something went wrong on my side"
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack of its own, for faults that must not reach other tests."""
-    with running_stack(tmp_path_factory.mktemp("faults")) as stack:
+    with watched_stack(tmp_path_factory.mktemp("faults")) as stack:
         yield stack
 
 
@@ -47,7 +48,7 @@ def restarted(stack: Stack, port: str, old_pid: int) -> None:
 
     def back() -> bool:
         try:
-            return serving_process(port) != old_pid and stack.answers()
+            return serving_process(port) != old_pid and stack.healthy()
         except LookupError:
             return False
 
