@@ -9,9 +9,9 @@ supervisord (which stops its whole process group); a program that has not answer
 since it started is restarted when its startup grace is over.
 
 The other way round, a parent that dies leaves its workers holding the port, and the
-restarted server could never bind it: on PROCESS_STATE_EXITED this listener kills what is
-left of the dead process's group. It also says, once, when all three servers first
-answer and where to go.
+restarted server could never bind it: on PROCESS_STATE_EXITED and PROCESS_STATE_STOPPED
+this listener kills what is left of the process's group. It also says, once, when all
+three servers first answer and where to go.
 """
 
 from __future__ import annotations
@@ -117,23 +117,22 @@ class HealthWatch:
 
 
 def restart(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
-    """Stop the program (SIGTERM to its group, SIGKILL after stopwaitsecs), then start it."""
+    """Stop the program (SIGTERM, then SIGKILL to its group after stopwaitsecs), start it."""
     try:
         rpc.supervisor.stopProcess(name, True)
-    except xmlrpc.client.Fault as fault:  # it exited meanwhile: supervisord has it in hand
+        rpc.supervisor.startProcess(name, False)
+    except xmlrpc.client.Fault as fault:  # it exited meanwhile, or supervisord shuts down
         print(f"!!! {name}: {fault.faultString}", file=sys.stderr, flush=True)
-        return
-    rpc.supervisor.startProcess(name, False)
 
 
-def clear_leftovers(exited: Mapping[str, str]) -> None:
-    """Kill what is left of an exited program's process group (its pid was the group's id)."""
+def clear_leftovers(ended: Mapping[str, str]) -> None:
+    """Kill what is left of an ended program's process group (its pid was the group's id)."""
     try:
-        os.killpg(int(exited["pid"]), signal.SIGKILL)
+        os.killpg(int(ended["pid"]), signal.SIGKILL)
     except ProcessLookupError:
         return
     print(
-        f"!!! {exited['processname']} (pid {exited['pid']}) left processes behind; killed them "
+        f"!!! {ended['processname']} (pid {ended['pid']}) left processes behind; killed them "
         "so that its restart gets the port.",
         file=sys.stderr,
         flush=True,
@@ -165,7 +164,10 @@ def tick(
     pool: ThreadPoolExecutor,
 ) -> None:
     """Check every running program at once; say what changed; restart what must be."""
-    all_info: list[dict[str, Any]] = rpc.supervisor.getAllProcessInfo()  # type: ignore[assignment]
+    try:
+        all_info: list[dict[str, Any]] = rpc.supervisor.getAllProcessInfo()  # type: ignore[assignment]
+    except xmlrpc.client.Fault:  # supervisord is shutting down
+        return
     infos = {info["name"]: info for info in all_info}
     running = [name for name in urls if infos.get(name, {}).get("statename") == RUNNING]
     results = dict(zip(running, pool.map(check, [urls[name] for name in running]), strict=True))
@@ -179,7 +181,7 @@ def tick(
 
 
 def main() -> None:
-    """Serve TICK and EXITED events forever."""
+    """Serve TICK, EXITED and STOPPED events forever."""
     checks = health_checks(os.environ)
     urls = health_urls(os.environ)
     rpc = childutils.getRPCInterface(os.environ)
@@ -189,7 +191,7 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=len(urls)) as pool:
         while True:
             headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
-            if headers["eventname"] == "PROCESS_STATE_EXITED":
+            if headers["eventname"] in ("PROCESS_STATE_EXITED", "PROCESS_STATE_STOPPED"):
                 clear_leftovers(childutils.get_headers(payload))
             else:
                 tick(watch, rpc, urls, answers, pool)

@@ -14,7 +14,7 @@ import requests
 from handoff_server.db import make_engine, migrate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# As the Procfile runs it: from the venv of requirements/handoff.txt, without the ML stack.
+# As `make run` runs it: from the venv of requirements/handoff.txt, without the ML stack.
 HANDOFF_VENV_BIN = REPO_ROOT / ".venv-handoff" / "bin"
 
 
