@@ -24,7 +24,9 @@ import urllib.request
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from supervisor import childutils
@@ -127,16 +129,32 @@ def restart(rpc: xmlrpc.client.ServerProxy, name: str) -> None:
 
 def clear_leftovers(ended: Mapping[str, str]) -> None:
     """Kill what is left of an ended program's process group (its pid was the group's id)."""
-    try:
-        os.killpg(int(ended["pid"]), signal.SIGKILL)
-    except ProcessLookupError:
+    group = int(ended["pid"])
+    left = group_members(group)
+    if not left:
         return
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
     print(
-        f"!!! {ended['processname']} (pid {ended['pid']}) left processes behind; killed them "
+        f"!!! {ended['processname']} (pid {group}) left processes {left} behind; killed them "
         "so that its restart gets the port.",
         file=sys.stderr,
         flush=True,
     )
+
+
+def group_members(group: int) -> list[int]:
+    """Return the live processes of a process group (zombies are dead already)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command's closing parenthesis: state, ppid, process group, ...
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except OSError:  # it ended while we looked
+            continue
+        if int(pgrp) == group and state != "Z":
+            members.append(int(stat.parent.name))
+    return sorted(members)
 
 
 def announcement(env: Mapping[str, str], after_s: float) -> str:

@@ -93,7 +93,10 @@ def test_the_workers_a_dead_server_left_on_its_port_are_killed(capsys: pytest.Ca
     while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(worker)
-    assert "left processes behind" in capsys.readouterr().err
+    assert f"left processes [{worker}] behind" in capsys.readouterr().err
+    # Once they are gone, nothing more is said.
+    clear_leftovers({"processname": "actions", "pid": str(leader.pid)})
+    assert capsys.readouterr().err == ""
 
 
 def test_a_server_that_left_nothing_behind_is_not_mentioned(capsys: pytest.CaptureFixture):
