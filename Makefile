@@ -46,13 +46,10 @@ help: ## List the targets.
 
 setup: .env venvs model index db $(SOCKETIO_CLIENT) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database.
 
-run: setup ## Set up, then start Rasa, the action server and the handoff server.
-	@# honcho stops every server when one stops; anything but Ctrl-C (130) is a failure.
-	@$(APP_VENV)/bin/honcho start -f Procfile || status=$$?; \
-	if [ "$${status:-0}" != 130 ]; then \
-		printf '\n!!! A server stopped on its own (exit %s), so all were stopped.\n!!! The "stopped (rc=...)" line above names it; its last lines say why.\n' "$${status:-0}"; \
-		exit 1; \
-	fi
+run: setup ## Set up, then run Rasa, the action server and the handoff server, supervised.
+	@# supervisord in the foreground (supervision/): each server restarted alone when it exits
+	@# or stops answering its health check; Ctrl-C stops everything.
+	$(PYTHON) -m supervision
 
 test: setup browser ## Set up, then run the whole test suite (end-to-end included).
 	$(PYTHON) -m pytest

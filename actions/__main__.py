@@ -1,7 +1,7 @@
 """Start the action server: `python -m actions --actions actions --port 5055`.
 
 rasa-sdk's own command line, behind the one place where the action server reads `.env`
-(`make run` passes it through honcho already; a bare start still finds it). Sanic's
+(`make run` passes it through supervisord already; a bare start still finds it). Sanic's
 worker processes inherit the environment.
 """
 

@@ -1,6 +1,6 @@
 """Measure the handoff server on a private stack: API at 200 req/s, agent to socket, 500 streams.
 
-Run with `.venv/bin/python -m bench.handoff` (or `make bench`). It starts the Procfile's
+Run with `.venv/bin/python -m bench.handoff` (or `make bench`). It starts the supervised
 processes exactly as the end-to-end tests do, prints progress and a summary of every figure
 beside a baseline measured in the same run, and draws `reports/bench/handoff.html`. A missed
 target is reported, not an error: the exit status is non-zero only if the benchmark crashes.

@@ -2,9 +2,10 @@
 
 Every message goes through `bot.privacy.masked` (card numbers masked first),
 `bot.screening.screened` (typed intent syntax is text) and `bot.failsafe.guarded`, so a
-turn the action server could not serve still tells the customer and reaches a person.
-Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs NLU on any length, and one message
-of 120,000 characters kept it busy for minutes.
+turn the action server could not serve still tells the customer and reaches a person;
+calls to the action server give up after the timeout of endpoints.yml
+(`bot.action_timeout`). Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs NLU on any
+length, and one message of 120,000 characters kept it busy for minutes.
 
 The socket.io channel has the two bugs of Rasa 3.6 under python-socketio 5.x fixed:
 
@@ -32,6 +33,7 @@ from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
 from bot.action_results import validate_action_results_once
+from bot.action_timeout import time_action_calls
 from bot.failsafe import guarded
 from bot.privacy import load_masker, masked
 from bot.pushes import deliver_pushes_once
@@ -118,6 +120,7 @@ class FixedSocketIOInput(SocketIOInput):
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         socketio_blueprint.listener("after_server_start")(freeze_loaded_objects)
+        socketio_blueprint.listener("after_server_start")(time_action_calls)
         return socketio_blueprint
 
 
@@ -134,6 +137,7 @@ class GuardedRestInput(RestInput):
         rest_blueprint.listener("before_server_start")(serve_pushes)
         rest_blueprint.listener("before_server_start")(speed_up_action_results)
         rest_blueprint.listener("before_server_start")(load_masker)
+        rest_blueprint.listener("after_server_start")(time_action_calls)
         return rest_blueprint
 
     async def _extract_sender(self, req: Request) -> str:

@@ -1,15 +1,17 @@
 """Never leave a customer in silence because the action server is down.
 
-Rasa 3.6 logs a custom action it cannot reach and carries on without the action's
+Rasa 3.6 logs a custom action it cannot reach (refused, or no answer within the
+endpoint's timeout, see bot/action_timeout.py) and carries on without the action's
 events, so the turn ends without a word. Both channels pass every message through
 `guarded`: after a turn that sent nothing back, if the action server fails its health
-check, the customer is told, and the conversation goes to a person through the
-handoff server with a minimal context packet; when a person has it already, the
-message goes straight to them.
+check (refused, an error, or no answer within HEALTH_CHECK_TIMEOUT_S: a hung server), the
+customer is told, and the conversation goes to a person through the handoff server with a
+minimal context packet; when a person has it already, the message goes straight to them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,6 +35,9 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 
 # Turns that say nothing on purpose: the kiosk wiping itself for the next guest.
 QUIET_INTENTS = {"session_end"}
+# A healthy action server answers its health route at once; one that does not within this
+# time is hung (a dead or stopped worker leaves connections waiting in the port's backlog).
+HEALTH_CHECK_TIMEOUT_S = 2.0
 
 
 class WatchedOutput(OutputChannel):
@@ -102,11 +107,13 @@ def expects_no_reply(tracker: DialogueStateTracker, message_id: str | None) -> b
 
 
 async def is_up(http: aiohttp.ClientSession, webhook_url: str) -> bool:
-    """Ask the action server's health route whether it is there."""
+    """Ask the action server's health route whether it is there and answering."""
+    timeout = aiohttp.ClientTimeout(total=HEALTH_CHECK_TIMEOUT_S)
     try:
-        async with http.get(urljoin(webhook_url, "/health")) as response:
+        async with http.get(urljoin(webhook_url, "/health"), timeout=timeout) as response:
             return response.status == 200
-    except (aiohttp.ClientError, TimeoutError):
+    # asyncio's TimeoutError is not the builtin one before Python 3.11, and Rasa runs on 3.10.
+    except (aiohttp.ClientError, asyncio.TimeoutError):
         return False
 
 
@@ -129,7 +136,7 @@ async def rescue(
         handoff = await post(
             http, settings.handoff_url + handoff_api.HANDOFFS, context_packet(tracker)
         )
-    except (aiohttp.ClientError, TimeoutError):
+    except (aiohttp.ClientError, asyncio.TimeoutError):
         logger.exception(
             "The handoff server failed too; %s was told to try later.", tracker.sender_id
         )

@@ -34,9 +34,10 @@ graceful_timeout = 5
 errorlog = "-"
 
 
-# Action servers poll for taught paraphrases every few seconds: a line for each would bury
-# everything else, so only the polls that fail are logged.
-QUIET_PATHS = ("/api/faq-paraphrases",)
+# Action servers poll for taught paraphrases every few seconds, and `make run`'s supervisor
+# checks /healthz every five: a line for each would bury everything else, so only the
+# requests that fail are logged.
+QUIET_PATHS = ("/api/faq-paraphrases", "/healthz")
 
 
 class AccessLogger(Logger):

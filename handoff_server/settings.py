@@ -129,7 +129,7 @@ def _team_routes(value: Any) -> dict[str, str]:
 def load_env_file(path: Path = ENV_FILE) -> None:
     """Put the variables of a `.env` file into the environment; real variables win.
 
-    For the process entry points only; `make run` passes `.env` through honcho already.
+    For the process entry points only; `make run` passes `.env` through supervisord already.
     """
     from dotenv import load_dotenv  # imported here: gunicorn.conf.py loads this module by path
 

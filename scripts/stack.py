@@ -2,9 +2,10 @@
 
 Used by the end-to-end tests and the benchmarks.
 
-The processes run exactly as `make run` starts them: honcho with the project's
-Procfile, here with an env file of free ports, fresh secrets and databases in a
-temporary directory, so a developer's own `make run` is never disturbed.
+The processes run exactly as `make run` starts them: supervisord with the project's
+supervision/supervisord.conf (restarts, health checks and all), here with an env file of
+free ports, fresh secrets and databases in a temporary directory, so a developer's own
+`make run` is never disturbed.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from pathlib import Path
 import requests
 
 from scripts.ensure_env import parse_line
+from supervision.health import answers, health_urls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 STARTUP_TIMEOUT_S = 240
+# supervisord gives each program its stopwaitsecs (10 s at most), then kills its group.
+STOP_TIMEOUT_S = 30
 
 
 class StackFailed(RuntimeError):
@@ -59,6 +63,14 @@ class Stack:
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.env['ACTION_SERVER_PORT']}"
+
+    @property
+    def health_urls(self) -> list[str]:
+        return list(health_urls(self.env).values())
+
+    def healthy(self) -> bool:
+        """Tell whether every server answers its health check right now."""
+        return all(map(answers, self.health_urls))
 
     def log(self) -> str:
         """Return what the processes have printed so far."""
@@ -122,28 +134,65 @@ def stack_env(workdir: Path) -> dict[str, str]:
         "FAQ_INDEX_DIR": str(REPO_ROOT / "models" / "faq"),
         "RASA_TELEMETRY_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
+        "SUPERVISOR_DIR": str(workdir),
     }
 
 
 def wait_until_healthy(stack: Stack, process: subprocess.Popen[bytes]) -> None:
     """Block until the three health checks answer; fail with the processes' log otherwise."""
-    checks = [f"{stack.rasa_url}/", f"{stack.actions_url}/health", f"{stack.handoff_url}/healthz"]
+    checks = list(stack.health_urls)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while checks:
         if process.poll() is not None or time.monotonic() > deadline:
             raise StackFailed(f"the stack did not come up; its log:\n{stack.log()[-6000:]}")
-        try:
-            if requests.get(checks[0], timeout=2).status_code == 200:
-                checks.pop(0)
-                continue
-        except requests.RequestException:
-            pass
+        if answers(checks[0]):
+            checks.pop(0)
+            continue
         time.sleep(0.5)
+
+
+def serving_process(port: int | str) -> int:
+    """Return the pid of the process that accepts connections on `port`.
+
+    Where a server forks workers that share its listening socket (rasa-sdk's Sanic,
+    gunicorn), that is the worker: the holder of the socket whose parent holds it too.
+    """
+    sockets = {f"socket:[{inode}]" for inode in listening_inodes(int(port))}
+    holders = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with suppress(OSError):
+            if any(os.readlink(fd) in sockets for fd in fd_dir.iterdir()):
+                holders.add(int(fd_dir.parent.name))
+    workers = [pid for pid in holders if parent_of(pid) in holders]
+    if len(workers or holders) != 1:
+        raise LookupError(f"port {port}: no single serving process among {sorted(holders)}")
+    return (workers or list(holders))[0]
+
+
+def listening_inodes(port: int) -> set[str]:
+    """Return the inodes of the sockets listening on TCP `port` (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            if local_port == port and state == "0A":  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def parent_of(pid: int) -> int | None:
+    """Return the parent pid of a process, None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 @contextmanager
 def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
-    """Start the Procfile's processes with a private environment; stop them all on exit.
+    """Start the supervised processes with a private environment; stop them all on exit.
 
     `settings` override variables of that environment (e.g. BUSINESS_HOURS).
     """
@@ -153,9 +202,11 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
     env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in env.items()))
     stack = Stack(env=env, log_path=workdir / "stack.log")
     stack.run_module("handoff_server", "migrate")
-    with stack.log_path.open("wb") as log:
+    # Appended to, never overwritten: supervisord writes its listeners' lines to the same file
+    # through another open file (its /dev/stdout).
+    with stack.log_path.open("ab") as log:
         process = subprocess.Popen(
-            [str(VENV_BIN / "honcho"), "start", "-f", "Procfile", "-e", str(env_file)],
+            [str(VENV_BIN / "python"), "-m", "supervision", "--env-file", str(env_file)],
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -165,10 +216,10 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
         wait_until_healthy(stack, process)
         yield stack
     finally:
-        # The group may be gone already: honcho stops everything when one process dies.
+        # supervisord stops every program's process group, as on Ctrl-C.
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)

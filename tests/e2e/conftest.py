@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,22 @@ from tests.e2e.pages import CHROMIUM, CHROMIUM_ARGS
 RUNNING: list[Stack] = []
 
 
+@contextmanager
+def watched_stack(workdir: Path) -> Iterator[Stack]:
+    """Run a stack whose processes' log goes with the report of a test that fails on it."""
+    with running_stack(workdir) as running:
+        RUNNING.append(running)
+        try:
+            yield running
+        finally:
+            RUNNING.remove(running)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Run the whole assistant for the test session."""
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
-        RUNNING.append(running)
+    with watched_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
-        RUNNING.remove(running)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -28,7 +38,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     """Attach the end of the processes' log to a failed end-to-end test."""
     report = yield
     if report.failed and RUNNING:
-        report.sections.append(("processes' log (last 8000 chars)", RUNNING[0].log()[-8000:]))
+        report.sections.append(("processes' log (last 8000 chars)", RUNNING[-1].log()[-8000:]))
     return report
 
 

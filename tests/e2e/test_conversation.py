@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import queue
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -16,50 +13,17 @@ import requests
 
 from handoff_server.settings import WEEKDAYS
 from scripts.stack import Stack, free_port, running_stack
-from scripts.widget_socket import WidgetSocket
+from tests.e2e.clients import (
+    QUIET_PERIOD_S,
+    REPLY_TIMEOUT_S,
+    WidgetClient,
+    agent_api,
+    wait_for,
+    wait_until_queued,
+)
 from tests.e2e.faqs import faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-REPLY_TIMEOUT_S = 30
-QUIET_PERIOD_S = 4
-
-
-class WidgetClient(WidgetSocket):
-    """A customer's socket that queues every reply for the test to read."""
-
-    def __init__(self, rasa_url: str, session_id: str | None = None) -> None:
-        self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
-        super().__init__(rasa_url, self.replies.put, session_id=session_id)
-
-    def next_reply(self) -> dict[str, Any]:
-        """Return the next message the bot or an agent sent to this socket."""
-        return self.replies.get(timeout=REPLY_TIMEOUT_S)
-
-    def reply_containing(self, fragment: str) -> dict[str, Any]:
-        """Return the first reply whose text contains `fragment`, skipping others."""
-        seen = []
-        deadline = time.monotonic() + REPLY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                reply = self.replies.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if fragment in reply.get("text", ""):
-                return reply
-            seen.append(reply)
-        raise AssertionError(f"no reply containing {fragment!r}; got {seen}")
-
-    def drain(self, seconds: float) -> list[dict[str, Any]]:
-        """Collect every reply that arrives within `seconds`."""
-        replies = []
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                replies.append(self.replies.get(timeout=remaining))
-            except queue.Empty:
-                break
-        return replies
 
 
 @pytest.fixture
@@ -67,45 +31,6 @@ def widget(stack: Stack) -> Iterator[WidgetClient]:
     client = WidgetClient(stack.rasa_url)
     yield client
     client.close()
-
-
-def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> Any:
-    """Call the handoff API as the agent and return the decoded body."""
-    response = requests.request(
-        method,
-        f"{stack.handoff_url}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-        **kwargs,
-    )
-    assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json()
-
-
-def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any:
-    """Poll `condition` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def wait_until_queued(stack: Stack, token: str, session_id: str) -> dict[str, Any]:
-    """Wait for the customer's conversation to show in the agents' queue; return it."""
-    (queued,) = wait_for(
-        lambda: [
-            item
-            for item in agent_api(stack, token, "GET", "/api/conversations?state=queued")[
-                "conversations"
-            ]
-            if item["conversation_id"] == session_id
-        ],
-        "the conversation to appear in the queue",
-    )
-    return queued
 
 
 @pytest.fixture

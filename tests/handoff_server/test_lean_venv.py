@@ -15,7 +15,7 @@ HEAVY = ["actions", "torch", "numpy", "spacy", "faiss", "transformers", "onnxrun
 
 
 def test_the_handoff_server_runs_without_the_action_servers_stack():
-    # Run from the repository root with the handoff venv's interpreter, as the Procfile does.
+    # Run from the repository root with the handoff venv's interpreter, as `make run` does.
     code = (
         "import importlib.util, json, sys\n"
         "import handoff_server, handoff_server.teaching, knowledge_base.faqs\n"

@@ -14,16 +14,21 @@ import unittest
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
-from bot.failsafe import context_packet, expects_no_reply, is_up, rescue
+from bot.action_timeout import TimedEndpointConfig, time_action_calls
+from bot.failsafe import HEALTH_CHECK_TIMEOUT_S, context_packet, expects_no_reply, is_up, rescue
 from bot.settings import BotSettings
 from lumen.vocabulary import HandoffReason
 
@@ -192,6 +197,41 @@ class FailsafeTest(unittest.TestCase):
             return up, down
 
         assert asyncio.run(with_handoff_server({"/health": health}, probe)) == (True, False)
+
+    def test_a_hung_action_server_counts_as_down_within_the_health_check_timeout(self):
+        async def hang(request: web.Request) -> web.Response:
+            await asyncio.sleep(60)
+            return web.json_response({"status": "ok"})
+
+        async def probe(settings: BotSettings, http: aiohttp.ClientSession) -> tuple[bool, float]:
+            started = asyncio.get_running_loop().time()
+            up = await is_up(http, f"{settings.handoff_url}/webhook")
+            return up, asyncio.get_running_loop().time() - started
+
+        up, waited = asyncio.run(with_handoff_server({"/health": hang}, probe))
+        assert not up
+        # It gave up by itself, not at the session's own 5 s limit.
+        assert waited < HEALTH_CHECK_TIMEOUT_S + 2
+
+    def test_rasas_call_to_a_hung_action_server_gives_up_after_the_endpoints_timeout(self):
+        async def hang(request: web.Request) -> web.Response:
+            # Hung for 15 s, then an answer: without the endpoint's 1 s timeout Rasa gets it.
+            await asyncio.sleep(15)
+            return web.json_response({"events": [], "responses": []})
+
+        async def call(settings: BotSettings, http: aiohttp.ClientSession) -> None:
+            # The loaded agent as the listener finds it; `timeout` as endpoints.yml gives it.
+            endpoint = EndpointConfig(f"{settings.handoff_url}/webhook", timeout="1")
+            agent = SimpleNamespace(action_endpoint=endpoint, processor=None)
+            app = SimpleNamespace(ctx=SimpleNamespace(agent=agent))
+            await time_action_calls(app)  # type: ignore[arg-type]
+            assert isinstance(app.ctx.agent.action_endpoint, TimedEndpointConfig)
+            action = RemoteAction("action_answer_faq", app.ctx.agent.action_endpoint)
+            nlg = TemplatedNaturalLanguageGenerator(domain().responses)
+            await action.run(CollectingOutputChannel(), nlg, tracker(*CONVERSATION), domain())
+
+        with self.assertRaises(asyncio.TimeoutError):
+            asyncio.run(with_handoff_server({"/webhook": hang}, call))
 
     def test_the_packet_is_plain_json(self):
         json.dumps(context_packet(tracker(*CONVERSATION)))

@@ -1,0 +1,55 @@
+"""Give up on a call to the action server after the `timeout` of bot/endpoints.yml.
+
+Rasa 3.6 waits five minutes for every custom action (DEFAULT_REQUEST_TIMEOUT) and has no
+setting for it: a hung action server held each customer's turn, and the conversation's
+lock, for minutes, and the failsafe (bot/failsafe.py) could not step in before. Rasa keeps
+an endpoint's unknown keys, such as `timeout`, in EndpointConfig.kwargs; once the agent is
+loaded, `time_action_calls` gives it an endpoint that applies that timeout to each request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from rasa.utils.endpoints import EndpointConfig
+from sanic import Sanic
+
+
+class TimedEndpointConfig(EndpointConfig):
+    """An endpoint whose every request gives up after its `timeout` setting, in seconds."""
+
+    @classmethod
+    def of(cls, endpoint: EndpointConfig) -> TimedEndpointConfig:
+        """Return the same endpoint, timed; fail at startup if it has no `timeout`."""
+        if "timeout" not in endpoint.kwargs:
+            raise ValueError(f"action_endpoint {endpoint.url}: set a `timeout` in seconds")
+        return cls(
+            endpoint.url,
+            endpoint.params,
+            endpoint.headers,
+            endpoint.basic_auth,
+            endpoint.token,
+            endpoint.token_name,
+            endpoint.cafile,
+            **endpoint.kwargs,
+        )
+
+    @property
+    def timeout_s(self) -> float:
+        return float(self.kwargs["timeout"])
+
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
+        """Send the request as Rasa does, with this endpoint's timeout instead of Rasa's."""
+        kwargs["timeout"] = aiohttp.ClientTimeout(total=self.timeout_s)
+        return await super().request(*args, **kwargs)
+
+
+async def time_action_calls(app: Sanic, *_: Any) -> None:
+    """Give the loaded agent, and its processor, the timed action endpoint (a Sanic listener)."""
+    agent = app.ctx.agent
+    if agent.action_endpoint is None or isinstance(agent.action_endpoint, TimedEndpointConfig):
+        return
+    agent.action_endpoint = TimedEndpointConfig.of(agent.action_endpoint)
+    if agent.processor is not None:
+        agent.processor.action_endpoint = agent.action_endpoint
