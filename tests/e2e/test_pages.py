@@ -15,19 +15,9 @@ from playwright.sync_api import Dialog, Page, expect
 from scripts.stack import Stack
 from tests.e2e.faqs import faq
 from tests.e2e.pages import HOSTILE_TEXT, REPLY_TIMEOUT_MS, answer_of, ask, open_widget
+from tests.e2e.tracker import rasa_user_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def rasa_user_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
-    """Return the customer messages Rasa's tracker holds for a session."""
-    response = requests.get(
-        f"{stack.rasa_url}/conversations/{session_id}/tracker",
-        params={"token": stack.env["RASA_API_TOKEN"]},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return [event for event in response.json()["events"] if event["event"] == "user"]
 
 
 def wait_until(page: Page, condition: Callable[[], Any], what: str) -> Any:
