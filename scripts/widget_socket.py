@@ -1,9 +1,8 @@
-"""A customer's socket: Rasa's socket.io protocol as rasa-webchat speaks it."""
+"""A customer's socket: the project's socket.io protocol as the widget speaks it."""
 
 from __future__ import annotations
 
 import queue
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,35 +12,37 @@ CONNECT_TIMEOUT_S = 10
 
 
 class WidgetSocket:
-    """Connect with session persistence, send messages with the widget's metadata."""
+    """Open a server-issued session (or resume one by its token), send the widget's messages.
+
+    `session_id` is the conversation's id as Rasa and the handoff server know it;
+    `session_token` is what resumes it later (the widget keeps it across page reloads).
+    """
 
     def __init__(
         self,
         rasa_url: str,
         on_reply: Callable[[dict[str, Any]], None],
         page_url: str = "https://lumen-river.example/faq",
-        session_id: str | None = None,
+        session_token: str | None = None,
     ) -> None:
-        self.session_id = session_id or uuid.uuid4().hex
         self.page_url = page_url
-        confirmed: queue.Queue[str] = queue.Queue()
+        confirmed: queue.Queue[dict[str, str]] = queue.Queue()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("bot_uttered", on_reply)
         self.sio.on("session_confirm", confirmed.put)
         self.sio.connect(rasa_url, socketio_path="/socket.io", wait_timeout=CONNECT_TIMEOUT_S)
-        self.sio.emit("session_request", {"session_id": self.session_id})
-        if confirmed.get(timeout=CONNECT_TIMEOUT_S) != self.session_id:
-            raise RuntimeError("Rasa confirmed another session")
+        self.sio.emit("session_request", {"session_token": session_token})
+        session = confirmed.get(timeout=CONNECT_TIMEOUT_S)
+        if session_token and session["session_token"] != session_token:
+            raise RuntimeError("Rasa did not resume the session of that token")
+        self.session_id: str = session["session_id"]
+        self.session_token: str = session["session_token"]
 
     def say(self, text: str) -> None:
         """Send a customer message with the widget's session metadata."""
         self.sio.emit(
             "user_uttered",
-            {
-                "message": text,
-                "session_id": self.session_id,
-                "customData": {"channel": "web", "page_url": self.page_url},
-            },
+            {"message": text, "customData": {"channel": "web", "page_url": self.page_url}},
         )
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,9 +29,9 @@ QUIET_PERIOD_S = 4
 class WidgetClient(WidgetSocket):
     """A customer's socket that queues every reply for the test to read."""
 
-    def __init__(self, rasa_url: str, session_id: str | None = None) -> None:
+    def __init__(self, rasa_url: str, session_token: str | None = None) -> None:
         self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
-        super().__init__(rasa_url, self.replies.put, session_id=session_id)
+        super().__init__(rasa_url, self.replies.put, session_token=session_token)
 
     def next_reply(self) -> dict[str, Any]:
         """Return the next message the bot or an agent sent to this socket."""
@@ -168,6 +169,8 @@ def scaled_out(tmp_path: Path) -> Iterator[dict[str, str]]:
             "POSTGRESQL_SCHEMA": rasa,
             "RASA_LOCK_STORE": "redis",
             "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{handoff}",
+            # One deployment's secret, kept across restarts: the widget's token still resumes.
+            "CHAT_SESSION_SECRET": secrets.token_urlsafe(16),
         }
     finally:
         with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:
@@ -186,7 +189,7 @@ def test_on_postgresql_and_redis_the_bot_remembers_the_customer_across_a_restart
 
     # Every process is new; the conversation comes back from PostgreSQL.
     with running_stack(tmp_path / "after", **scaled_out) as stack:
-        again = WidgetClient(stack.rasa_url, session_id=widget.session_id)
+        again = WidgetClient(stack.rasa_url, session_token=widget.session_token)
         try:
             again.say("hello")
             again.reply_containing("Hello Maria Lopez!")

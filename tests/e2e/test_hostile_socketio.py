@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import socketio
+from playwright.sync_api import Page
 
 from bot.session_tokens import SessionTokens
 from scripts.stack import Stack
@@ -37,7 +38,10 @@ class RawSocket:
         self, stack: Stack, origin: str | None = None, transports: list[str] | None = None
     ) -> None:
         self.events: dict[str, queue.Queue[Any]] = {name: queue.Queue() for name in self.EVENTS}
-        self.sio = socketio.Client(reconnection=False)
+        # Python's websocket-client adds an Origin of its own unless told not to.
+        self.sio = socketio.Client(
+            reconnection=False, websocket_extra_options={"suppress_origin": bool(origin)}
+        )
         for name, arrived in self.events.items():
             self.sio.on(name, arrived.put)
         self.sio.connect(
@@ -166,3 +170,36 @@ def test_only_the_widget_origins_may_open_a_socket(
     for origin in stack.env["WIDGET_ORIGINS"].split():
         widget_page = raw(origin=origin, transports=[transport])
         assert widget_page.open_session(None)["session_id"]
+
+
+OPEN_SOCKET_IO = """async (url) => {
+  // socket.io by hand: engine.io's open packet ("0{...}"), then the CONNECT ("40").
+  const socket = new WebSocket(url);
+  const frames = [];
+  return await new Promise((resolve) => {
+    socket.onmessage = (event) => {
+      frames.push(event.data);
+      if (event.data.startsWith("0{")) socket.send("40");
+      if (event.data.startsWith("40") || event.data.startsWith("44")) resolve(frames);
+    };
+    socket.onerror = () => resolve(frames);
+    socket.onclose = () => resolve(frames);
+  });
+}"""
+
+
+def test_in_a_browser_a_foreign_page_cannot_open_the_chat_over_a_websocket(
+    stack: Stack, new_page: Callable[[], Page]
+):
+    url = f"{stack.rasa_url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket"
+    # Any page of another origin; Chromium lets only a local page reach a local socket.
+    foreign = new_page()
+    foreign.goto(f"{stack.actions_url}/health")
+    refused = foreign.evaluate(OPEN_SOCKET_IO, url)
+    # The WebSocket itself opened; socket.io refused to connect the page.
+    assert refused[0].startswith("0{") and refused[-1].startswith("44")
+    assert "not one of the pages allowed" in refused[-1]
+
+    widget_page = new_page()
+    widget_page.goto(f"{stack.handoff_url}/")
+    assert widget_page.evaluate(OPEN_SOCKET_IO, url)[-1].startswith("40")
