@@ -143,7 +143,6 @@ class SocketCustomer(Customer):
             rasa_url,
             self.on_reply,
             page_url="https://lumen-river.example/load",
-            session_id=f"load-{self.index}-{self.rng.getrandbits(32):08x}",
             on_drop=self.on_drop,
             http=session,
         )

@@ -7,11 +7,19 @@ calls to the action server give up after the timeout of endpoints.yml
 (`bot.action_timeout`). Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs NLU on any
 length, and one message of 120,000 characters kept it busy for minutes.
 
-The socket.io channel has the two bugs of Rasa 3.6 under python-socketio 5.x fixed:
+The socket.io channel fixes what Rasa 3.6's does under python-socketio 5.x:
 
 - `session_request` did not await `enter_room`, so with `session_persistence: true`
   the socket never joined its session's room and every bot message went nowhere.
 - `send_custom_json` passed the payload to `emit` as keyword arguments (TypeError).
+- A conversation id was the only credential: the client named its session, and each
+  message named it again, so any socket could write into and listen to any
+  conversation. Now the server issues sessions and binds each to its socket.
+- Its WebSocket transport accepted any `Origin`; now only WIDGET_ORIGINS.
+
+REST senders live in a namespace of their own (`rest-<sender>`): a REST client can never
+name a widget customer's conversation, and the REST API stays open to server-side
+integrations, which name their own users.
 
 The channel keeps Rasa's name, `socketio`, so `trigger_intent?output_channel=latest`
 finds it and agent messages reach the customer's own socket.
@@ -21,10 +29,10 @@ from __future__ import annotations
 
 import gc
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -38,6 +46,7 @@ from bot.failsafe import guarded
 from bot.privacy import load_masker, masked
 from bot.pushes import deliver_pushes_once
 from bot.screening import screened
+from bot.session_tokens import SessionTokens
 from bot.settings import BotSettings
 from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
 
@@ -45,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 # Every request to Rasa's server, channels and HTTP API alike (Sanic's default: 100 MB).
 MAX_REQUEST_BYTES = 1_000_000
+# What Rasa's conversation id of a REST sender starts with; socket.io sessions never do.
+REST_SENDERS = "rest-"
+MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
@@ -63,7 +75,15 @@ class FixedSocketIOOutput(SocketIOOutput):
 
 
 class FixedSocketIOInput(SocketIOInput):
-    """Socket.io input whose sessions join their room and whose output sends custom payloads."""
+    """Socket.io input whose sessions the server issues and binds to the socket that opened them.
+
+    A conversation id is not a credential. `session_request` resumes a session only for
+    the token the server signed for it (`bot.session_tokens`) and otherwise opens a new
+    one, whatever id the client names; the session is kept in the socket's own
+    socket.io session, and every `user_uttered` of that socket goes to it, whatever the
+    message says. Sessions are always persistent (their room outlives the socket), so
+    the credentials' `session_persistence` is not read.
+    """
 
     def get_output_channel(self) -> FixedSocketIOOutput | None:
         """Create the output channel used for messages pushed from outside (trigger_intent)."""
@@ -72,29 +92,52 @@ class FixedSocketIOInput(SocketIOInput):
         return FixedSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Build Rasa's blueprint, then replace the two handlers that carry the bugs."""
+        """Build Rasa's blueprint, then replace its connect, session and message handlers."""
         on_new_message = handler_of(on_new_message)
         socketio_blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
+        namespace = self.namespace or "/"
+        settings = BotSettings.from_env()
+        tokens = SessionTokens(settings.chat_session_secret)
+        rasa_connect = sio.handlers[namespace]["connect"]
 
-        async def session_request(sid: str, data: dict | None) -> None:
-            data = data or {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
-            if self.session_persistence:
-                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid)
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            if not origin_allowed(origin, environ, settings.widget_origins):
+                raise socketio.exceptions.ConnectionRefusedError(
+                    f"{origin} is not one of the pages allowed to open the chat"
+                )
+            return bool(await rasa_connect(sid, environ, auth))
 
-        async def handle_message(sid: str, data: dict) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
+            token = data.get("session_token") if isinstance(data, dict) else None
+            session_id = tokens.session_of(token) or tokens.new_session()
+            async with sio.session(sid, namespace=namespace) as session:
+                previous = session.get("session_id")
+                session["session_id"] = session_id
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous, namespace=namespace)
+            await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.emit(
+                "session_confirm",
+                {"session_id": session_id, "session_token": tokens.token_for(session_id)},
+                room=sid,
+                namespace=namespace,
+            )
+
+        async def handle_message(sid: str, data: Any = None) -> None:
+            sender_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            if sender_id is None:
+                await sio.emit(
+                    "session_error",
+                    {"error": "Send session_request and wait for session_confirm first."},
+                    room=sid,
+                    namespace=namespace,
+                )
+                return
+            data = data if isinstance(data, dict) else {}
             output_channel = FixedSocketIOOutput(sio, self.bot_message_evt)
-            if self.session_persistence:
-                if not data.get("session_id"):
-                    logger.warning("Ignored a socket.io message without a session_id.")
-                    return
-                sender_id = data["session_id"]
-            else:
-                sender_id = sid
             text = data.get("message", "")
             if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
                 # Tell the customer rather than dropping the message silently.
@@ -117,17 +160,33 @@ class FixedSocketIOInput(SocketIOInput):
                 )
             )
 
-        sio.on("session_request", session_request, namespace=self.namespace)
-        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        sio.on("connect", connect, namespace=namespace)
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
         socketio_blueprint.listener("after_server_start")(freeze_loaded_objects)
         socketio_blueprint.listener("after_server_start")(time_action_calls)
         return socketio_blueprint
+
+
+def origin_allowed(origin: str | None, environ: dict, widget_origins: tuple[str, ...]) -> bool:
+    """Whether a socket from `origin` may open the chat, on either transport.
+
+    Rasa's server leaves engine.io's own Origin check off (its --cors sets the CORS
+    headers of HTTP polling, which only browsers enforce), so the WebSocket transport
+    took any page. Allowed: the widget's pages, Rasa's own origin (engine.io's default;
+    Rasa serves no pages, and Python's websocket-client sends it), and no Origin at all,
+    which no browser omits: such a client is a server or a script, which could send any
+    Origin anyway. The session token, not the Origin, is what guards a conversation.
+    """
+    own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+    return not origin or origin == own or origin in widget_origins
 
 
 class GuardedRestInput(RestInput):
     """Rasa's REST channel (`/webhooks/rest/webhook`), bounded, screened and guarded.
 
     A malformed request gets a 400 naming the field, text over the limit a 413, before NLU.
+    The conversation of sender S is `rest-S` in Rasa (and in the replies' `recipient_id`).
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -142,11 +201,11 @@ class GuardedRestInput(RestInput):
 
     async def _extract_sender(self, req: Request) -> str:
         sender = body_of(req).get("sender")
-        if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_ID_CHARS:
+        if not isinstance(sender, str) or not 0 < len(sender) <= MAX_REST_SENDER_CHARS:
             raise InvalidUsage(
-                f"'sender' must be a string of 1 to {MAX_SENDER_ID_CHARS} characters"
+                f"'sender' must be a string of 1 to {MAX_REST_SENDER_CHARS} characters"
             )
-        return sender
+        return f"{REST_SENDERS}{sender}"
 
     def _extract_message(self, req: Request) -> str:
         text = body_of(req).get("message")

@@ -8,11 +8,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class BotSettings:
-    """Where the Rasa process reaches the handoff server, and the token of its own API."""
+    """Where the Rasa process reaches the handoff server, and the secrets it checks clients by.
+
+    `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
+    `widget_origins` are the pages allowed to open Rasa's socket.io from a browser.
+    """
 
     handoff_url: str
     handoff_service_token: str
     rasa_api_token: str = ""
+    chat_session_secret: str = ""
+    widget_origins: tuple[str, ...] = ()
     request_timeout_s: float = 5.0
 
     @classmethod
@@ -21,4 +27,6 @@ class BotSettings:
             handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
             handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
             rasa_api_token=os.environ.get("RASA_API_TOKEN", ""),
+            chat_session_secret=os.environ.get("CHAT_SESSION_SECRET", ""),
+            widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),
         )

@@ -6,7 +6,7 @@ import secrets
 import sys
 from pathlib import Path
 
-SECRETS = ("RASA_API_TOKEN", "HANDOFF_SERVICE_TOKEN", "SECRET_KEY")
+SECRETS = ("RASA_API_TOKEN", "HANDOFF_SERVICE_TOKEN", "SECRET_KEY", "CHAT_SESSION_SECRET")
 
 
 def parse_line(line: str) -> tuple[str, str] | None:

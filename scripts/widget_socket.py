@@ -1,5 +1,7 @@
-"""A customer's socket: Rasa's socket.io protocol as rasa-webchat and the project's widget speak it.
+"""A customer's socket: the project's socket.io protocol as the widget speaks it.
 
+Rasa issues every session (bot/session_tokens.py): a socket asks with the token of an
+earlier confirmation, or none, and gets `{session_id, session_token}` back.
 `WidgetSocket` is a blocking client for tests that follow one conversation;
 `AsyncWidgetSocket` is the same conversation in asyncio, for loads of many at once, and
 reconnects as the widget does (handoff_server/static/chat-core.js).
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,39 +23,41 @@ PAGE_URL = "https://lumen-river.example/faq"
 ReplyHandler = Callable[[dict[str, Any]], None]
 
 
-def user_uttered(text: str, session_id: str, page_url: str) -> dict[str, Any]:
-    """Return a customer message with the widget's session metadata."""
-    return {
-        "message": text,
-        "session_id": session_id,
-        "customData": {"channel": "web", "page_url": page_url},
-    }
+def user_uttered(text: str, page_url: str) -> dict[str, Any]:
+    """Return a customer message with the widget's metadata (the socket names the session)."""
+    return {"message": text, "customData": {"channel": "web", "page_url": page_url}}
 
 
 class WidgetSocket:
-    """Connect with session persistence, send messages with the widget's metadata."""
+    """Open a server-issued session (or resume one by its token), send the widget's messages.
+
+    `session_id` is the conversation's id as Rasa and the handoff server know it;
+    `session_token` is what resumes it later (the widget keeps it across page reloads).
+    """
 
     def __init__(
         self,
         rasa_url: str,
         on_reply: ReplyHandler,
         page_url: str = PAGE_URL,
-        session_id: str | None = None,
+        session_token: str | None = None,
     ) -> None:
-        self.session_id = session_id or uuid.uuid4().hex
         self.page_url = page_url
-        confirmed: queue.Queue[str] = queue.Queue()
+        confirmed: queue.Queue[dict[str, str]] = queue.Queue()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("bot_uttered", on_reply)
         self.sio.on("session_confirm", confirmed.put)
         self.sio.connect(rasa_url, socketio_path="/socket.io", wait_timeout=CONNECT_TIMEOUT_S)
-        self.sio.emit("session_request", {"session_id": self.session_id})
-        if confirmed.get(timeout=CONNECT_TIMEOUT_S) != self.session_id:
-            raise RuntimeError("Rasa confirmed another session")
+        self.sio.emit("session_request", {"session_token": session_token})
+        session = confirmed.get(timeout=CONNECT_TIMEOUT_S)
+        if session_token and session["session_token"] != session_token:
+            raise RuntimeError("Rasa did not resume the session of that token")
+        self.session_id: str = session["session_id"]
+        self.session_token: str = session["session_token"]
 
     def say(self, text: str) -> None:
         """Send a customer message with the widget's session metadata."""
-        self.sio.emit("user_uttered", user_uttered(text, self.session_id, self.page_url))
+        self.sio.emit("user_uttered", user_uttered(text, self.page_url))
 
     def close(self) -> None:
         """Disconnect the socket."""
@@ -70,12 +73,13 @@ class AsyncWidgetSocket:
         rasa_url: str,
         on_reply: ReplyHandler,
         page_url: str = PAGE_URL,
-        session_id: str | None = None,
         on_drop: Callable[[], None] = lambda: None,
         http: aiohttp.ClientSession | None = None,
     ) -> None:
         self.rasa_url = rasa_url
-        self.session_id = session_id or uuid.uuid4().hex
+        # Issued by Rasa on the first confirmation; the token resumes it on a reconnection.
+        self.session_id = ""
+        self.session_token: str | None = None
         self.page_url = page_url
         self.confirmed = asyncio.Event()
         self.closing = False
@@ -96,10 +100,11 @@ class AsyncWidgetSocket:
 
     async def _request_session(self) -> None:
         self.confirmed.clear()
-        await self.sio.emit("session_request", {"session_id": self.session_id})
+        await self.sio.emit("session_request", {"session_token": self.session_token})
 
-    async def _confirm(self, session_id: str) -> None:
-        if session_id == self.session_id:
+    async def _confirm(self, session: dict[str, str]) -> None:
+        if self.session_token in (None, session["session_token"]):
+            self.session_id, self.session_token = session["session_id"], session["session_token"]
             self.confirmed.set()
 
     async def open(self) -> None:
@@ -112,7 +117,7 @@ class AsyncWidgetSocket:
     async def say(self, text: str) -> None:
         """Send a customer message as soon as the session is confirmed (TimeoutError if never)."""
         await asyncio.wait_for(self.confirmed.wait(), CONNECT_TIMEOUT_S)
-        await self.sio.emit("user_uttered", user_uttered(text, self.session_id, self.page_url))
+        await self.sio.emit("user_uttered", user_uttered(text, self.page_url))
 
     async def close(self) -> None:
         """Disconnect the socket for good, and stop reconnecting if it is down."""

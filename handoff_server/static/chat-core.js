@@ -40,8 +40,8 @@ export function loadSocketIo() {
   return socketIoLoading;
 }
 
-/** Return a random session id; crypto.randomUUID() needs https, a kiosk may not have it. */
-export function newSessionId() {
+/** Return a random hex id; crypto.randomUUID() needs https, a kiosk may not have it. */
+export function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
@@ -87,15 +87,18 @@ export function chatStorage(kind) {
 /**
  * One conversation with Rasa over socket.io.
  *
- * Events: "state" (detail: "connecting" | "online" | "reconnecting" | "failed") and
- * "message" (detail: a bot_uttered payload). Messages sent while the socket is down
- * wait in an outbox and go once Rasa has confirmed the session again.
+ * Rasa names the session: it confirms a new one, or the one whose token (`sessionToken`,
+ * kept from an earlier confirmation) the page presents, and each socket speaks for the
+ * session it opened. Events: "state" (detail: "connecting" | "online" | "reconnecting" |
+ * "failed"), "session" (detail: { id, token }, on every confirmation) and "message"
+ * (detail: a bot_uttered payload). Messages sent while the socket is down wait in an
+ * outbox and go once Rasa has confirmed the session again.
  */
 export class ChatConnection extends EventTarget {
-  constructor({ rasaUrl, sessionId, customData }) {
+  constructor({ rasaUrl, sessionToken, customData }) {
     super();
     this.rasaUrl = rasaUrl;
-    this.sessionId = sessionId;
+    this.sessionToken = sessionToken ?? null;
     this.customData = customData;
     this.state = "idle";
     this.socket = null;
@@ -117,13 +120,20 @@ export class ChatConnection extends EventTarget {
     if (this.closed) return;
     const socket = io(this.rasaUrl, { path: "/socket.io", reconnectionDelayMax: 10000 });
     this.socket = socket;
-    // Every (re)connection is a new socket on Rasa's side: ask for the same session
+    // Every (re)connection is a new socket on Rasa's side: present the session's token
     // again so this socket joins its room and receives the bot's and agents' messages.
     socket.on("connect", () => {
       this.confirmed = false;
-      socket.emit("session_request", { session_id: this.sessionId });
+      socket.emit("session_request", { session_token: this.sessionToken });
     });
-    socket.on("session_confirm", () => {
+    socket.on("session_confirm", (session) => {
+      if (typeof session?.session_id !== "string" || typeof session.session_token !== "string") {
+        return;
+      }
+      this.sessionToken = session.session_token;
+      this.dispatchEvent(
+        new CustomEvent("session", { detail: { id: session.session_id, token: this.sessionToken } })
+      );
       this.confirmed = true;
       this.setState("online");
       this.flush();
@@ -154,11 +164,7 @@ export class ChatConnection extends EventTarget {
   flush() {
     while (this.confirmed && this.socket?.connected && this.outbox.length) {
       const { message, onSent } = this.outbox.shift();
-      this.socket.emit("user_uttered", {
-        message,
-        session_id: this.sessionId,
-        customData: this.customData(),
-      });
+      this.socket.emit("user_uttered", { message, customData: this.customData() });
       onSent();
     }
   }
@@ -249,9 +255,11 @@ export function createChat(root, options) {
     onCustom = () => {},
     onStateChange = () => {},
   } = options;
+  // The session Rasa issued (its id, for reference) and the token that resumes it.
   const sessionKey = `${storageKey}:session`;
+  const tokenKey = `${storageKey}:token`;
   const historyKey = `${storageKey}:history`;
-  const uid = newSessionId().slice(0, 8);
+  const uid = randomId().slice(0, 8);
 
   const chat = element("div", "lrc-chat");
   const status = element("div", "lrc-status");
@@ -309,15 +317,6 @@ export function createChat(root, options) {
   function saveHistory() {
     history = history.slice(-HISTORY_LIMIT);
     storage.set(historyKey, JSON.stringify(history));
-  }
-
-  function sessionId() {
-    let id = storage.get(sessionKey);
-    if (!id) {
-      id = newSessionId();
-      storage.set(sessionKey, id);
-    }
-    return id;
   }
 
   function scrollToEnd() {
@@ -381,8 +380,12 @@ export function createChat(root, options) {
 
   function connect() {
     if (connection) return;
-    connection = new ChatConnection({ rasaUrl, sessionId: sessionId(), customData });
+    connection = new ChatConnection({ rasaUrl, sessionToken: storage.get(tokenKey), customData });
     connection.addEventListener("state", (event) => showState(event.detail));
+    connection.addEventListener("session", (event) => {
+      storage.set(sessionKey, event.detail.id);
+      storage.set(tokenKey, event.detail.token);
+    });
     connection.addEventListener("message", (event) => {
       const payload = event.detail;
       showTyping(false);
@@ -463,9 +466,6 @@ export function createChat(root, options) {
     connect,
     focus: () => input.focus(),
     scrollToEnd,
-    get sessionId() {
-      return sessionId();
-    },
     get hasConversation() {
       return history.length > 0;
     },
@@ -484,6 +484,7 @@ export function createChat(root, options) {
       connection?.close();
       connection = null;
       storage.remove(sessionKey);
+      storage.remove(tokenKey);
       storage.remove(historyKey);
       history = [];
       log.replaceChildren();

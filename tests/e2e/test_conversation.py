@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -98,6 +99,8 @@ def scaled_out(tmp_path: Path) -> Iterator[dict[str, str]]:
             "POSTGRESQL_SCHEMA": rasa,
             "RASA_LOCK_STORE": "redis",
             "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{handoff}",
+            # One deployment's secret, kept across restarts: the widget's token still resumes.
+            "CHAT_SESSION_SECRET": secrets.token_urlsafe(16),
         }
     finally:
         with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:
@@ -116,7 +119,7 @@ def test_on_postgresql_and_redis_the_bot_remembers_the_customer_across_a_restart
 
     # Every process is new; the conversation comes back from PostgreSQL.
     with running_stack(tmp_path / "after", **scaled_out) as stack:
-        again = WidgetClient(stack.rasa_url, session_id=widget.session_id)
+        again = WidgetClient(stack.rasa_url, session_token=widget.session_token)
         try:
             again.say("hello")
             again.reply_containing("Hello Maria Lopez!")

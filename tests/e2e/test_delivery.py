@@ -10,14 +10,13 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from handoff_server.db import outbox
-from scripts.stack import Stack
-from tests.e2e.test_conversation import (
+from scripts.stack import Stack, serving_process
+from tests.e2e.clients import (
     QUIET_PERIOD_S,
     WidgetClient,
     agent_api,
@@ -84,31 +83,12 @@ def test_a_push_sent_again_after_its_record_was_lost_is_shown_once(
     ]
 
 
-def serving_pid(stack: Stack, command: str) -> int:
-    """Find the stack's process that serves `command`: the innermost one (a shell or a
-    supervisor's wrapper and gunicorn's master run it; its worker serves)."""
-    port = f"HANDOFF_PORT={stack.env['HANDOFF_PORT']}".encode()
-    parents = {}
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-            environ = (proc / "environ").read_bytes().split(b"\0")
-            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
-            continue
-        if command.encode() in cmdline and port in environ:
-            parents[int(proc.name)] = parent
-    innermost = [pid for pid in parents if pid not in parents.values()]
-    assert len(innermost) == 1, f"{command}: {parents}"
-    return innermost[0]
-
-
 def test_killing_the_handoff_worker_mid_push_loses_doubles_and_reorders_nothing(
     stack: Stack, agent_token: str, handed_over: tuple[WidgetClient, int]
 ):
     widget, conversation_id = handed_over
-    rasa = serving_pid(stack, "rasa run")
-    worker = serving_pid(stack, "gunicorn")
+    rasa = serving_process(stack.env["RASA_PORT"])
+    worker = serving_process(stack.env["HANDOFF_PORT"])
     sent = ["One moment.", "I see the booking.", "The refund is on its way.", "Anything else?"]
     engine = outbox_rows(stack)
 
@@ -143,4 +123,4 @@ def test_killing_the_handoff_worker_mid_push_loses_doubles_and_reorders_nothing(
     seen = texts_until(widget, sent)
     assert [text for text in seen if text in sent] == sent
     # gunicorn replaced the worker, and the conversation goes on.
-    assert serving_pid(stack, "gunicorn") != worker
+    assert wait_for(lambda: serving_process(stack.env["HANDOFF_PORT"]) != worker, "a new worker")

@@ -116,7 +116,7 @@ def test_when_rasa_dies_mid_handoff_it_comes_back_and_the_conversation_goes_on(
     restarted(stack, stack.env["RASA_PORT"], rasa)
 
     # The widget reconnects to its session; what the customer writes reaches Alice only.
-    again = WidgetClient(stack.rasa_url, session_id=customer.session_id)
+    again = WidgetClient(stack.rasa_url, session_token=customer.session_token)
     try:
         again.say("are you still there? my cabin is 214")
 

@@ -6,13 +6,16 @@ typed intent syntax read as words, and the bot still answering the next customer
 
 from __future__ import annotations
 
+import queue
 import uuid
 
 import pytest
 import requests
 
 from scripts.stack import Stack
+from scripts.widget_socket import WidgetSocket
 from tests.e2e.faqs import faq
+from tests.e2e.tracker import customer_texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -95,3 +98,18 @@ def test_a_button_the_bot_offered_still_works(stack: Stack):
     # Queued for a person, or (nobody on duty) asked to leave a message: handed off either way.
     handed_off = say(stack, "/request_human", sender)[0]["text"]
     assert "in the queue" in handed_off or "Nobody from our team" in handed_off
+
+
+def test_a_rest_sender_cannot_write_into_a_widget_customers_conversation(stack: Stack):
+    replies: queue.Queue[dict] = queue.Queue()
+    customer = WidgetSocket(stack.rasa_url, replies.put)
+    try:
+        wifi = faq("wifi_access")
+        customer.say(wifi.question)
+        assert replies.get(timeout=TIMEOUT_S)["text"] == wifi.answer.strip()
+
+        # Naming the customer's session id over REST opens a REST conversation of its own.
+        assert say(stack, wifi.paraphrases[0], sender=customer.session_id)
+        assert customer_texts(stack, customer.session_id) == [wifi.question]
+    finally:
+        customer.close()

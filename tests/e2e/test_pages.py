@@ -10,24 +10,14 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Response, WebSocket, expect
 
 from scripts.stack import Stack
 from tests.e2e.faqs import faq
 from tests.e2e.pages import HOSTILE_TEXT, REPLY_TIMEOUT_MS, answer_of, ask, open_widget
+from tests.e2e.tracker import rasa_user_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def rasa_user_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
-    """Return the customer messages Rasa's tracker holds for a session."""
-    response = requests.get(
-        f"{stack.rasa_url}/conversations/{session_id}/tracker",
-        params={"token": stack.env["RASA_API_TOKEN"]},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return [event for event in response.json()["events"] if event["event"] == "user"]
 
 
 def wait_until(page: Page, condition: Callable[[], Any], what: str) -> Any:
@@ -52,27 +42,46 @@ def abandoned_sessions(stack: Stack, token: str) -> set[str]:
     return {item["conversation_id"] for item in response.json()["conversations"]}
 
 
-class SessionRequests:
-    """Record the session ids a page asks Rasa for, as they leave the browser."""
+class Sessions:
+    """Record the tokens a page presents to Rasa and the session ids Rasa confirms to it.
 
-    PATTERN = re.compile(r'"session_request",\{"session_id":"([^"]+)"')
+    socket.io starts with HTTP long-polling, then upgrades to a websocket: both are watched.
+    """
+
+    REQUESTED = re.compile(r'"session_request",\{"session_token":(null|"[^"]*")')
+    CONFIRMED = re.compile(r'"session_confirm",\{"session_id":"([^"]+)"')
 
     def __init__(self, page: Page) -> None:
+        self.tokens: list[str | None] = []
         self.ids: list[str] = []
-        # socket.io starts with HTTP long-polling, then upgrades to a websocket.
-        page.on("websocket", lambda socket: socket.on("framesent", self._record))
-        page.on("request", lambda request: self._record(request.post_data or ""))
+        page.on("websocket", self._watch)
+        page.on("request", lambda request: self._sent(request.post_data or ""))
+        page.on("response", self._received_over_polling)
 
-    def _record(self, payload: str | bytes) -> None:
-        text = payload.decode(errors="replace") if isinstance(payload, bytes) else payload
-        self.ids.extend(self.PATTERN.findall(text))
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framesent", self._sent)
+        socket.on("framereceived", self._received)
+
+    def _sent(self, payload: str | bytes) -> None:
+        self.tokens.extend(json.loads(token) for token in self.REQUESTED.findall(text_of(payload)))
+
+    def _received(self, payload: str | bytes) -> None:
+        self.ids.extend(self.CONFIRMED.findall(text_of(payload)))
+
+    def _received_over_polling(self, response: Response) -> None:
+        if "/socket.io/" in response.url and response.request.method == "GET":
+            self._received(response.text())
+
+
+def text_of(payload: str | bytes) -> str:
+    return payload.decode(errors="replace") if isinstance(payload, bytes) else payload
 
 
 def test_widget_answers_from_the_faq_and_a_reload_continues_the_session(
     stack: Stack, new_page: Callable[[], Page]
 ) -> None:
     page = new_page()
-    sessions = SessionRequests(page)
+    sessions = Sessions(page)
     page.goto(f"{stack.handoff_url}/")
     open_widget(page)
 
@@ -85,13 +94,15 @@ def test_widget_answers_from_the_faq_and_a_reload_continues_the_session(
     expect(page.locator(".lrc-msg--user").last).to_have_text(re.compile(r"Wifi is slow$"))
     expect(page.get_by_text(answer_of("wifi_slow"))).to_be_visible()
 
+    # Rasa issued the session: the page asked for one without a token.
     session_id = page.evaluate("localStorage.getItem('lumen-chat:session')")
-    assert session_id and sessions.ids == [session_id]
+    assert sessions.tokens == [None] and sessions.ids == [session_id]
 
     page.reload()
-    # The conversation is still on screen, and the page rejoins the same Rasa session.
+    # The conversation is still on screen, and the page's token resumes the same Rasa session.
     expect(page.get_by_text(answer_of("wifi_access"))).to_be_visible()
-    wait_until(page, lambda: len(sessions.ids) == 2, "the reloaded page to request its session")
+    wait_until(page, lambda: len(sessions.ids) == 2, "the reloaded page to resume its session")
+    assert sessions.tokens[1] == page.evaluate("localStorage.getItem('lumen-chat:token')")
     assert sessions.ids[1] == session_id
     assert page.evaluate("localStorage.getItem('lumen-chat:session')") == session_id
 
@@ -132,7 +143,7 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     stack: Stack, agent_token: str, new_page: Callable[[], Page]
 ) -> None:
     page = new_page()
-    sessions = SessionRequests(page)
+    sessions = Sessions(page)
     page.goto(
         f"{stack.handoff_url}/kiosk?kiosk_id=deck2-lobby&location=Deck%202%20lobby&idle=3&countdown=2"
     )
@@ -160,6 +171,7 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     wait_until(page, lambda: len(sessions.ids) == 2, "a new session after the wipe")
     second_session = sessions.ids[1]
     assert second_session != first_session
+    assert sessions.tokens == [None, None]
     assert page.evaluate("Object.keys(localStorage).length") == 0
     # The guest who walked away is no longer waiting in the agents' queue.
     wait_until(

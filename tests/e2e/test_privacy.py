@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from scripts.stack import Stack
-from tests.e2e.test_conversation import WidgetClient, agent_api, wait_for, wait_until_queued
+from tests.e2e.clients import WidgetClient, agent_api, wait_for, wait_until_queued
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
