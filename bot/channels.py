@@ -48,14 +48,12 @@ from bot.pushes import deliver_pushes_once
 from bot.screening import screened
 from bot.session_tokens import SessionTokens
 from bot.settings import BotSettings
-from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
+from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, REST_SENDERS
 
 logger = logging.getLogger(__name__)
 
 # Every request to Rasa's server, channels and HTTP API alike (Sanic's default: 100 MB).
 MAX_REQUEST_BYTES = 1_000_000
-# What Rasa's conversation id of a REST sender starts with; socket.io sessions never do.
-REST_SENDERS = "rest-"
 MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 
 

@@ -11,6 +11,9 @@ MAX_TEXT_CHARS = 4000
 # The longest sender id (Rasa's conversation id): the handoff server stores no longer, and
 # Rasa's REST channel refuses longer.
 MAX_SENDER_ID_CHARS = 255
+# A REST sender `S` is the conversation `rest-S` (bot/channels.py), so no REST client can name
+# a widget or kiosk session (32 hex characters, issued by Rasa).
+REST_SENDERS = "rest-"
 # The entity that carries a push's id in every intent the handoff server triggers in Rasa;
 # Rasa delivers each push id once (`bot.pushes`), however often the outbox sends it.
 PUSH_ID = "push_id"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 
+from lumen.vocabulary import REST_SENDERS
 from scripts.stack import Stack
 from tests.e2e.clients import WidgetClient, agent_api, wait_for, wait_until_queued
 
@@ -97,9 +98,10 @@ def test_a_card_sent_over_rest_reaches_neither_the_tracker_nor_the_agent(
             timeout=TIMEOUT_S,
         )
         response.raise_for_status()
-    queued = wait_until_queued(stack, agent_token, sender)
+    conversation_id = f"{REST_SENDERS}{sender}"
+    queued = wait_until_queued(stack, agent_token, conversation_id)
 
     assert_kept_masked(
         agent_api(stack, agent_token, "GET", f"/api/conversations/{queued['id']}"), CARD
     )
-    assert_kept_masked(tracker_of(stack, sender), CARD)
+    assert_kept_masked(tracker_of(stack, conversation_id), CARD)
