@@ -18,6 +18,7 @@ from handoff_server.pages import pages
 from handoff_server.rasa_client import RasaClient
 from handoff_server.services import Services
 from handoff_server.settings import load_settings
+from handoff_server.validation import RowIdConverter
 from knowledge_base.faqs import KnowledgeBaseDirectory
 
 # A handoff packet carries the whole transcript; 4,000 characters a turn leaves room for ~250.
@@ -52,6 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         knowledge_base=KnowledgeBaseDirectory(settings.faq_data_dir),
     )
     register_error_handlers(app)
+    # Every <int:...> in a route is a row id; set before the blueprints' rules are built.
+    app.url_map.converters["int"] = RowIdConverter
     app.register_blueprint(api.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(faq_gaps.bp)

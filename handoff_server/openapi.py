@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from handoff_server.schemas import ROW_ID
+
 # Paths, methods, summaries, auth, bodies and query strings all come from the routes and the
 # schemas the views validate with, so this document lists exactly what the server serves.
 
@@ -30,7 +32,7 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
             "name": match["name"],
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if match["converter"] == "int" else "string"},
+            "schema": ROW_ID if match["converter"] == "int" else {"type": "string"},
         }
         for match in _PARAMETER.finditer(rule_path)
     ]
