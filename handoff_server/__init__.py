@@ -18,6 +18,7 @@ from handoff_server.pages import pages
 from handoff_server.rasa_client import RasaClient
 from handoff_server.services import Services
 from handoff_server.settings import load_settings
+from handoff_server.sign_in_limits import limit_sign_in
 from handoff_server.validation import RowIdConverter
 from knowledge_base.faqs import KnowledgeBaseDirectory
 
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(faq_gaps.bp)
     app.register_blueprint(teaching.bp)
     app.register_blueprint(pages)
+    limit_sign_in(app, settings)
 
     @app.get("/healthz")
     def healthz() -> Response:
