@@ -153,7 +153,11 @@ def list_conversations(query: dict[str, Any]) -> Response:
 @bp.get("/conversations/<int:conversation_id>")
 @require_role("agent")
 def get_conversation(conversation_id: int) -> Response:
-    """Return a conversation's context packet, transcript, notes and state history."""
+    """Return a conversation's context packet, transcript, notes and state history.
+
+    Any agent may read any conversation, in any state and assigned to anyone: agents help
+    each other and supervisors review.
+    """
     return jsonify(records.conversation_detail(services().db, conversation_id))
 
 
@@ -182,7 +186,10 @@ def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Resp
 @bp.post("/conversations/<int:conversation_id>/typing")
 @require_role("agent")
 def post_typing(conversation_id: int) -> Response:
-    """Show the other agents' consoles that this agent is writing a reply (a stream event)."""
+    """Show the other agents' consoles that this agent is writing a reply (a stream event).
+
+    Only who may send the reply shows as typing: the assignee, or a supervisor (403 otherwise).
+    """
     return jsonify(store.note_typing(services().db, conversation_id, g.agent))
 
 
@@ -190,7 +197,11 @@ def post_typing(conversation_id: int) -> Response:
 @require_role("agent")
 @json_body(schemas.NOTE)
 def post_note(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
-    """Add an internal note to a conversation."""
+    """Add an internal note to a conversation.
+
+    Any agent may add a note to any conversation, a colleague's included; customers never see
+    notes. Replies to the customer are the assignee's (or a supervisor's) alone.
+    """
     return jsonify(store.add_note(services().db, conversation_id, g.agent, body["text"])), 201
 
 

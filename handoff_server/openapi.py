@@ -14,6 +14,15 @@ from handoff_server.schemas import ROW_ID
 
 _PARAMETER = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 _ERROR = {"$ref": "#/components/responses/Error"}
+ACCESS_RULES = (
+    "Who may do what. The action server calls the service routes with HANDOFF_SERVICE_TOKEN. "
+    "Agents sign in for a bearer token; roles rise agent < supervisor < admin. Every agent may "
+    "read every conversation (queue, transcript, notes, history) and add internal notes to any "
+    "of them, a colleague's included. Only the assignee of an assigned conversation, or a "
+    "supervisor, may reply to its customer, show as typing, transfer or resolve it; any agent "
+    "may claim or transfer a queued conversation and resolve an offline ticket. Failed "
+    "sign-ins are limited per client address and per account (429 with Retry-After)."
+)
 
 
 def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
@@ -76,7 +85,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, method.lower(), view)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Handoff server", "version": "1"},
+        "info": {"title": "Handoff server", "version": "1", "description": ACCESS_RULES},
         "paths": paths,
         "components": {
             "securitySchemes": {

@@ -115,3 +115,14 @@ def test_the_data_layer_refuses_in_its_own_words_and_the_api_maps_them(client, s
 
     assert response.status_code == 404
     assert response.json == {"error": "not_found", "message": "conversation 42 not found"}
+
+
+def test_openapi_says_that_agents_read_every_conversation_and_note_in_colleagues(client):
+    document = client.get("/api/openapi.json").json
+    conversation = "/api/conversations/{conversation_id}"
+
+    assert "read every conversation" in document["info"]["description"]
+    assert "a colleague's included" in document["info"]["description"]
+    assert "Any agent may read any" in document["paths"][conversation]["get"]["description"]
+    assert "a colleague's" in document["paths"][f"{conversation}/notes"]["post"]["description"]
+    assert "403" in document["paths"][f"{conversation}/typing"]["post"]["responses"]
