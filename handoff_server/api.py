@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 from handoff_server import accounts, records, schemas, store
 from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
-from handoff_server.openapi import openapi_document
+from handoff_server.openapi import may_refuse, openapi_document
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
 
@@ -65,6 +65,7 @@ def create_handoff(body: dict[str, Any]) -> tuple[Response, int]:
 
 
 @bp.post("/conversations/<int:conversation_id>/customer-messages")
+@may_refuse(409)
 @require_service
 @json_body(schemas.MESSAGE)
 def post_customer_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
@@ -76,6 +77,7 @@ def post_customer_message(conversation_id: int, body: dict[str, Any]) -> tuple[R
 
 
 @bp.post("/conversations/<int:conversation_id>/offline-message")
+@may_refuse(409)
 @require_service
 @json_body(schemas.OFFLINE_MESSAGE)
 def post_offline_message(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -86,6 +88,7 @@ def post_offline_message(conversation_id: int, body: dict[str, Any]) -> Response
 
 
 @bp.post("/conversations/<int:conversation_id>/abandon")
+@may_refuse(409)
 @require_service
 def abandon(conversation_id: int) -> Response:
     """Record that the customer left the conversation."""
@@ -93,6 +96,7 @@ def abandon(conversation_id: int) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/rating")
+@may_refuse(409)
 @require_service
 @json_body(schemas.RATING)
 def post_rating(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -101,6 +105,7 @@ def post_rating(conversation_id: int, body: dict[str, Any]) -> Response:
 
 
 @bp.post("/auth/token")
+@may_refuse(401)
 @json_body(schemas.TOKEN_REQUEST)
 def create_token(body: dict[str, Any]) -> Response:
     """Exchange an agent's username and password for a bearer token."""
@@ -123,6 +128,7 @@ def list_agents() -> Response:
 
 
 @bp.post("/agents")
+@may_refuse(409)
 @require_role("admin")
 @json_body(schemas.NEW_AGENT)
 def create_agent(body: dict[str, Any]) -> tuple[Response, int]:
@@ -162,6 +168,7 @@ def get_conversation(conversation_id: int) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/claim")
+@may_refuse(409)
 @require_role("agent")
 def claim(conversation_id: int) -> Response:
     """Take a queued conversation; the customer hears that an agent joined."""
@@ -169,6 +176,7 @@ def claim(conversation_id: int) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
+@may_refuse(409)
 @require_role("agent")
 @json_body(schemas.MESSAGE)
 def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
@@ -184,6 +192,7 @@ def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Resp
 
 
 @bp.post("/conversations/<int:conversation_id>/typing")
+@may_refuse(409)
 @require_role("agent")
 def post_typing(conversation_id: int) -> Response:
     """Show the other agents' consoles that this agent is writing a reply (a stream event).
@@ -206,6 +215,7 @@ def post_note(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int
 
 
 @bp.post("/conversations/<int:conversation_id>/transfer")
+@may_refuse(409)
 @require_role("agent")
 @json_body(schemas.TRANSFER)
 def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -222,6 +232,7 @@ def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/resolve")
+@may_refuse(409)
 @require_role("agent")
 @json_body(schemas.RESOLVE, optional=True)
 def resolve(conversation_id: int, body: dict[str, Any]) -> Response:

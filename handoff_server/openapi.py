@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
 
@@ -14,6 +15,7 @@ from handoff_server.schemas import ROW_ID
 
 _PARAMETER = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 _ERROR = {"$ref": "#/components/responses/Error"}
+View = TypeVar("View", bound=Callable[..., Any])
 ACCESS_RULES = (
     "Who may do what. The action server calls the service routes with HANDOFF_SERVICE_TOKEN. "
     "Agents sign in for a bearer token; roles rise agent < supervisor < admin. Every agent may "
@@ -23,6 +25,16 @@ ACCESS_RULES = (
     "may claim or transfer a queued conversation and resolve an offline ticket. Failed "
     "sign-ins are limited per client address and per account (429 with Retry-After)."
 )
+
+
+def may_refuse(*statuses: int) -> Callable[[View], View]:
+    """Document the refusals a view may answer beyond validation and auth (409, 422, ...)."""
+
+    def mark(view: View) -> View:
+        view.refusals = (*getattr(view, "refusals", ()), *statuses)  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
@@ -63,6 +75,8 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
             "content": {"application/json": {"schema": request_schema}},
         }
         operation["responses"].update({"400": _ERROR, "413": _ERROR})
+    for status in getattr(view, "refusals", ()):
+        operation["responses"][str(status)] = _ERROR
     auth = getattr(view, "auth", None)
     if auth:
         operation["security"] = [{"serviceToken": []} if auth == "service" else {"agentToken": []}]

@@ -11,6 +11,7 @@ from handoff_server.records import LISTED_STATES
 from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+NOT_BLANK = r"\S"
 # Every id column is sa.Integer: 32 bits in PostgreSQL. A path id past it names no row.
 MAX_ROW_ID = 2**31 - 1
 
@@ -21,6 +22,8 @@ def _string(max_length: int = 255, *, nullable: bool = False, min_length: int = 
     schema: Schema = {"type": ["string", "null"] if nullable else "string", "maxLength": max_length}
     if min_length:
         schema["minLength"] = min_length
+    if min_length == 1:
+        schema["pattern"] = NOT_BLANK  # what validation.py checks as "must not be empty"
     return schema
 
 

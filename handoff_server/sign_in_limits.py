@@ -25,6 +25,7 @@ from flask_limiter.util import get_remote_address
 from limits.errors import ConfigurationError
 
 from handoff_server import schemas
+from handoff_server.openapi import may_refuse
 from handoff_server.settings import Settings
 from handoff_server.validation import read_json
 
@@ -76,5 +77,5 @@ def limit_sign_in(app: Flask, settings: Settings) -> Limiter:
         deduct_when=_failed,
         error_message="too many failed sign-ins for this account; try again later",
     )(view)
-    app.view_functions[SIGN_IN_ENDPOINT] = view
+    app.view_functions[SIGN_IN_ENDPOINT] = may_refuse(429)(view)
     return limiter

@@ -81,12 +81,12 @@ def _check_string(value: str, schema: dict[str, Any], field: str) -> None:
             f"field '{field}' is longer than {schema['maxLength']} characters"
         )
     shortest = schema.get("minLength", 0)
-    if len(value.strip()) < shortest:
-        raise BadRequest(
-            f"field '{field}' must not be empty"
-            if shortest == 1
-            else f"field '{field}' must be at least {shortest} characters"
-        )
+    # One character means "not blank" (documented by the NOT_BLANK pattern); longer minimums,
+    # such as a password's, count every character, as JSON Schema does.
+    if shortest == 1 and not value.strip():
+        raise BadRequest(f"field '{field}' must not be empty")
+    if len(value) < shortest:
+        raise BadRequest(f"field '{field}' must be at least {shortest} characters")
     if "pattern" in schema and not re.search(schema["pattern"], value):
         raise BadRequest(f"field '{field}' must match {schema['pattern']}")
 
@@ -164,7 +164,10 @@ def read_query(schema: dict[str, Any]) -> dict[str, Any]:
         is_integer = subschema.get("type") == "integer"
         query[name] = read_integer(value, subschema, name) if is_integer else value
     check_storable(query, "")
-    check(query, schema, "")
+    try:
+        check(query, schema, "")
+    except RequestEntityTooLarge as error:  # 413 is for bodies; a long parameter is a 400
+        raise BadRequest(error.description) from error
     return query
 
 
