@@ -16,8 +16,11 @@ from handoff_server.event_log import EventFeed
 from handoff_server.outbox import Outbox
 from handoff_server.pages import pages
 from handoff_server.rasa_client import RasaClient
+from handoff_server.security_headers import send_security_headers
 from handoff_server.services import Services
 from handoff_server.settings import load_settings
+from handoff_server.sign_in_limits import limit_sign_in
+from handoff_server.validation import RowIdConverter
 from knowledge_base.faqs import KnowledgeBaseDirectory
 
 # A handoff packet carries the whole transcript; 4,000 characters a turn leaves room for ~250.
@@ -54,11 +57,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         knowledge_base=KnowledgeBaseDirectory(settings.faq_data_dir),
     )
     register_error_handlers(app)
+    send_security_headers(app, settings.public_rasa_url)
+    # Every <int:...> in a route is a row id; set before the blueprints' rules are built.
+    app.url_map.converters["int"] = RowIdConverter
     app.register_blueprint(api.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(faq_gaps.bp)
     app.register_blueprint(teaching.bp)
     app.register_blueprint(pages)
+    limit_sign_in(app, settings)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 from handoff_server import accounts, records, schemas, store
 from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
-from handoff_server.openapi import openapi_document
+from handoff_server.openapi import may_refuse, openapi_document
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
 
@@ -51,6 +51,7 @@ def create_handoff(body: dict[str, Any]) -> tuple[Response, int]:
 
 
 @bp.post("/conversations/<int:conversation_id>/customer-messages")
+@may_refuse(409)
 @require_service
 @json_body(schemas.MESSAGE)
 def post_customer_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
@@ -62,6 +63,7 @@ def post_customer_message(conversation_id: int, body: dict[str, Any]) -> tuple[R
 
 
 @bp.post("/conversations/<int:conversation_id>/offline-message")
+@may_refuse(409)
 @require_service
 @json_body(schemas.OFFLINE_MESSAGE)
 def post_offline_message(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -72,6 +74,7 @@ def post_offline_message(conversation_id: int, body: dict[str, Any]) -> Response
 
 
 @bp.post("/conversations/<int:conversation_id>/abandon")
+@may_refuse(409)
 @require_service
 def abandon(conversation_id: int) -> Response:
     """Record that the customer left the conversation."""
@@ -79,6 +82,7 @@ def abandon(conversation_id: int) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/rating")
+@may_refuse(409)
 @require_service
 @json_body(schemas.RATING)
 def post_rating(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -87,6 +91,7 @@ def post_rating(conversation_id: int, body: dict[str, Any]) -> Response:
 
 
 @bp.post("/auth/token")
+@may_refuse(401)
 @json_body(schemas.TOKEN_REQUEST)
 def create_token(body: dict[str, Any]) -> Response:
     """Exchange an agent's username and password for a bearer token."""
@@ -109,6 +114,7 @@ def list_agents() -> Response:
 
 
 @bp.post("/agents")
+@may_refuse(409)
 @require_role("admin")
 @json_body(schemas.NEW_AGENT)
 def create_agent(body: dict[str, Any]) -> tuple[Response, int]:
@@ -139,11 +145,16 @@ def list_conversations(query: dict[str, Any]) -> Response:
 @bp.get("/conversations/<int:conversation_id>")
 @require_role("agent")
 def get_conversation(conversation_id: int) -> Response:
-    """Return a conversation's context packet, transcript, notes and state history."""
+    """Return a conversation's context packet, transcript, notes and state history.
+
+    Any agent may read any conversation, in any state and assigned to anyone: agents help
+    each other and supervisors review.
+    """
     return jsonify(records.conversation_detail(services().db, conversation_id))
 
 
 @bp.post("/conversations/<int:conversation_id>/claim")
+@may_refuse(409)
 @require_role("agent")
 def claim(conversation_id: int) -> Response:
     """Take a queued conversation; the customer hears that an agent joined."""
@@ -151,6 +162,7 @@ def claim(conversation_id: int) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
+@may_refuse(409)
 @require_role("agent")
 @json_body(schemas.MESSAGE)
 def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
@@ -166,9 +178,13 @@ def post_agent_message(conversation_id: int, body: dict[str, Any]) -> tuple[Resp
 
 
 @bp.post("/conversations/<int:conversation_id>/typing")
+@may_refuse(409)
 @require_role("agent")
 def post_typing(conversation_id: int) -> Response:
-    """Show the other agents' consoles that this agent is writing a reply (a stream event)."""
+    """Show the other agents' consoles that this agent is writing a reply (a stream event).
+
+    Only who may send the reply shows as typing: the assignee, or a supervisor (403 otherwise).
+    """
     return jsonify(store.note_typing(services().db, conversation_id, g.agent))
 
 
@@ -176,11 +192,16 @@ def post_typing(conversation_id: int) -> Response:
 @require_role("agent")
 @json_body(schemas.NOTE)
 def post_note(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
-    """Add an internal note to a conversation."""
+    """Add an internal note to a conversation.
+
+    Any agent may add a note to any conversation, a colleague's included; customers never see
+    notes. Replies to the customer are the assignee's (or a supervisor's) alone.
+    """
     return jsonify(store.add_note(services().db, conversation_id, g.agent, body["text"])), 201
 
 
 @bp.post("/conversations/<int:conversation_id>/transfer")
+@may_refuse(409)
 @require_role("agent")
 @json_body(schemas.TRANSFER)
 def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -197,6 +218,7 @@ def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/resolve")
+@may_refuse(409)
 @require_role("agent")
 @json_body(schemas.RESOLVE, optional=True)
 def resolve(conversation_id: int, body: dict[str, Any]) -> Response:
@@ -205,6 +227,7 @@ def resolve(conversation_id: int, body: dict[str, Any]) -> Response:
 
 
 @bp.post("/conversations/<int:conversation_id>/reopen")
+@may_refuse(409)
 @require_role("agent")
 def reopen(conversation_id: int) -> Response:
     """Take a resolved conversation back and tell the customer a person is with them again.

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, g, request
-from werkzeug.exceptions import BadRequest
 
 from handoff_server import accounts, event_log, schemas
 from handoff_server.auth import require_role
 from handoff_server.event_log import EventFeed
 from handoff_server.services import services
-from handoff_server.validation import query_args
+from handoff_server.validation import query_args, read_integer
 
 bp = Blueprint("events", __name__, url_prefix="/api")
 
@@ -52,13 +51,13 @@ def _stream(
 def stream(query: dict[str, Any]) -> Response:
     """Stream conversation, message and note events; resume after Last-Event-ID."""
     app = services()
-    resume_from = request.headers.get("Last-Event-ID", query.get("last_event_id"))
-    if resume_from is None:
-        after = event_log.last_event_id(app.db)
-    elif str(resume_from).isdigit():
-        after = int(resume_from)
+    header = request.headers.get("Last-Event-ID")
+    if header is not None:
+        after = read_integer(header, schemas.ROW_ID_CURSOR, "Last-Event-ID")
+    elif "last_event_id" in query:
+        after = query["last_event_id"]
     else:
-        raise BadRequest("Last-Event-ID must be an event id the stream sent")
+        after = event_log.last_event_id(app.db)
     return Response(
         _stream(app.feed, g.agent, after, app.settings.sse_keepalive_s, g.token_expires_at),
         mimetype="text/event-stream",

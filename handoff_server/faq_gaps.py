@@ -15,6 +15,7 @@ from handoff_server.auth import require_role, require_service
 from handoff_server.db import Database, unanswered_questions
 from handoff_server.domain_errors import Conflict, NotFound
 from handoff_server.event_log import record_event
+from handoff_server.openapi import may_refuse
 from handoff_server.records import iso_time
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
@@ -130,6 +131,7 @@ def list_unanswered_questions(query: dict[str, Any]) -> Response:
 
 
 @bp.post("/unanswered-questions/<int:question_id>/dismiss")
+@may_refuse(409)
 @require_role("supervisor")
 def dismiss_question(question_id: int) -> Response:
     """Close a question that is no gap in the knowledge base (small talk, off topic)."""

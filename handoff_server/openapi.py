@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
+
+from handoff_server.schemas import ROW_ID
 
 # Paths, methods, summaries, auth, bodies and query strings all come from the routes and the
 # schemas the views validate with, so this document lists exactly what the server serves.
@@ -14,6 +17,26 @@ _PARAMETER = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 _ERROR = {"$ref": "#/components/responses/Error"}
 _DATABASE_BUSY = {"$ref": "#/components/responses/DatabaseBusy"}
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+View = TypeVar("View", bound=Callable[..., Any])
+ACCESS_RULES = (
+    "Who may do what. The action server calls the service routes with HANDOFF_SERVICE_TOKEN. "
+    "Agents sign in for a bearer token; roles rise agent < supervisor < admin. Every agent may "
+    "read every conversation (queue, transcript, notes, history) and add internal notes to any "
+    "of them, a colleague's included. Only the assignee of an assigned conversation, or a "
+    "supervisor, may reply to its customer, show as typing, transfer or resolve it; any agent "
+    "may claim or transfer a queued conversation and resolve an offline ticket. Failed "
+    "sign-ins are limited per client address and per account (429 with Retry-After)."
+)
+
+
+def may_refuse(*statuses: int) -> Callable[[View], View]:
+    """Document the refusals a view may answer beyond validation and auth (409, 422, ...)."""
+
+    def mark(view: View) -> View:
+        view.refusals = (*getattr(view, "refusals", ()), *statuses)  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
@@ -34,7 +57,7 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
             "name": match["name"],
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if match["converter"] == "int" else "string"},
+            "schema": ROW_ID if match["converter"] == "int" else {"type": "string"},
         }
         for match in _PARAMETER.finditer(rule_path)
     ]
@@ -56,6 +79,8 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
             "content": {"application/json": {"schema": request_schema}},
         }
         operation["responses"].update({"400": _ERROR, "413": _ERROR})
+    for status in getattr(view, "refusals", ()):
+        operation["responses"][str(status)] = _ERROR
     auth = getattr(view, "auth", None)
     if auth:
         operation["security"] = [{"serviceToken": []} if auth == "service" else {"agentToken": []}]
@@ -78,7 +103,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, method.lower(), view)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Handoff server", "version": "1"},
+        "info": {"title": "Handoff server", "version": "1", "description": ACCESS_RULES},
         "paths": paths,
         "components": {
             "securitySchemes": {

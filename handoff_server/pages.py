@@ -26,7 +26,8 @@ def public_rasa_url() -> str:
 def _seconds(name: str, default: int, low: int, high: int) -> int:
     """Read a whole number of seconds from the query string, clamped; `default` if unreadable."""
     value = request.args.get(name, "")
-    return min(high, max(low, int(value))) if value.isdigit() else default
+    # ASCII digits only, and few: int() refuses "²" and numbers of thousands of digits.
+    return min(high, max(low, int(value))) if re.fullmatch(r"[0-9]{1,9}", value) else default
 
 
 @pages.get("/")

@@ -11,6 +11,9 @@ from handoff_server.records import LISTED_STATES
 from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+NOT_BLANK = r"\S"
+# Every id column is sa.Integer: 32 bits in PostgreSQL. A path id past it names no row.
+MAX_ROW_ID = 2**31 - 1
 
 Schema = dict[str, Any]
 
@@ -19,11 +22,16 @@ def _string(max_length: int = 255, *, nullable: bool = False, min_length: int = 
     schema: Schema = {"type": ["string", "null"] if nullable else "string", "maxLength": max_length}
     if min_length:
         schema["minLength"] = min_length
+    if min_length == 1:
+        schema["pattern"] = NOT_BLANK  # what validation.py checks as "must not be empty"
     return schema
 
 
 TEXT = _string(MAX_TEXT_CHARS, min_length=1)
 NUMBER: Schema = {"type": ["number", "null"]}
+ROW_ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
+# A cursor: "the rows after this id", 0 for all of them.
+ROW_ID_CURSOR: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}
 IDEMPOTENCY_KEY = _string(255, nullable=True, min_length=1)
 
 TURN: Schema = {
@@ -130,7 +138,7 @@ TEACH: Schema = {
 PARAPHRASE_QUERY: Schema = {
     "type": "object",
     "properties": {
-        "after": {"type": "integer", "minimum": 0, "maximum": 2**62},
+        "after": ROW_ID_CURSOR,
         "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
     },
 }
@@ -172,6 +180,6 @@ STREAM_QUERY: Schema = {
     "type": "object",
     "properties": {
         "token": _string(1024),
-        "last_event_id": {"type": "integer", "minimum": 0, "maximum": 2**62},
+        "last_event_id": ROW_ID_CURSOR,
     },
 }

@@ -97,6 +97,11 @@ class Settings:
     sse_keepalive_s: float
     access_log: bool
     faq_data_dir: Path
+    # Failed sign-ins allowed, in Flask-Limiter's notation ("10 per 10 minutes"), and where
+    # the counts live: memory:// for one process, redis://HOST:PORT when scaled out.
+    sign_in_limit_per_address: str
+    sign_in_limit_per_account: str
+    rate_limit_storage_uri: str
 
     def team_for(self, tags: list[str]) -> str:
         """Route a conversation to the team of its first routed FAQ tag."""
@@ -166,4 +171,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         access_log=_flag(get("HANDOFF_ACCESS_LOG", "true")),
         # The FAQs supervisors teach questions to; relative to the repository, as the engine's.
         faq_data_dir=REPO_ROOT / get("FAQ_DATA_DIR", "data/faq"),
+        sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
+        sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
+        rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
     )

@@ -476,11 +476,15 @@ def leave_offline_message(
 
 
 def note_typing(db: Database, conversation_id: int, agent: Agent) -> dict[str, Any]:
-    """Tell the other consoles that `agent` is writing a reply in this conversation."""
+    """Tell the other consoles that `agent` is writing a reply in this conversation.
+
+    Only who may send the reply (the assignee, or a supervisor) shows as typing.
+    """
     now = time.time()
     with db.write() as conn:
         conversation = load_conversation(conn, conversation_id)
         _require_state(conversation, ("assigned",), "only assigned conversations take replies")
+        _require_owner(conversation, agent, "write in it")
         payload = {
             "conversation": conversation_id,
             "agent": {"username": agent["username"], "name": agent["display_name"]},

@@ -13,6 +13,7 @@ from handoff_server import faq_gaps, schemas
 from handoff_server.auth import require_role, require_service
 from handoff_server.db import Database, taught_paraphrases
 from handoff_server.domain_errors import Conflict, Unprocessable
+from handoff_server.openapi import may_refuse
 from handoff_server.records import iso_time
 from handoff_server.services import services
 from handoff_server.validation import json_body, query_args
@@ -100,6 +101,7 @@ def paraphrase_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/faqs")
+@may_refuse(503)
 @require_role("supervisor")
 def list_faqs() -> Response:
     """List the knowledge base's FAQs (id, question, channels), to teach questions to."""
@@ -110,6 +112,7 @@ def list_faqs() -> Response:
 
 
 @bp.post("/unanswered-questions/<int:question_id>/teach")
+@may_refuse(409, 422, 503)
 @require_role("supervisor")
 @json_body(schemas.TEACH)
 def teach_question(question_id: int, body: dict[str, Any]) -> tuple[Response, int]:

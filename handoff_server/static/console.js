@@ -80,9 +80,10 @@ function showError(message) {
 // --- API ----------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, retryAfterS = null) {
     super(message);
     this.status = status;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -103,7 +104,12 @@ async function api(method, path, body) {
   }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new ApiError(response.status, data?.message || `${response.status} ${response.statusText}`);
+    const retryAfterS = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+    const error = new ApiError(
+      response.status,
+      data?.message || `${response.status} ${response.statusText}`,
+      Number.isFinite(retryAfterS) ? retryAfterS : null,
+    );
     if (response.status === 401 && state.token) signOut("Your session has ended. Please sign in again.");
     throw error;
   }
@@ -142,11 +148,18 @@ $("login-form").addEventListener("submit", async (event) => {
     form.reset();
     startConsole();
   } catch (error) {
-    $("login-error").textContent = error.message;
+    $("login-error").textContent = error.status === 429 ? tooManySignIns(error.retryAfterS) : error.message;
   } finally {
     button.disabled = false;
   }
 });
+
+/** Say how long to wait once the server refuses sign-ins (429, Retry-After in seconds). */
+function tooManySignIns(retryAfterS) {
+  if (!retryAfterS) return "Too many failed sign-ins. Please wait a few minutes, then try again.";
+  const minutes = Math.ceil(retryAfterS / 60);
+  return `Too many failed sign-ins. Please wait ${minutes} minute${minutes === 1 ? "" : "s"}, then try again.`;
+}
 
 $("sign-out").addEventListener("click", () => signOut());
 

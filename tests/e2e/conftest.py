@@ -12,6 +12,14 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from scripts.stack import Stack, running_stack
 from tests.e2e.pages import CHROMIUM, CHROMIUM_ARGS
 
+CSP_VIOLATION = "CSP violation:"
+# Runs before the page's own scripts (Playwright injects it outside the page's policy).
+REPORT_CSP_VIOLATIONS = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error(`{CSP_VIOLATION} ${{event.effectiveDirective}} blocked ${{event.blockedURI}}`);
+}});
+"""
+
 RUNNING: list[Stack] = []
 
 
@@ -59,19 +67,35 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """Open pages, each in a fresh browser profile; fail on any uncaught script error."""
+def csp_violations() -> list[str]:
+    """What the pages' Content-Security-Policy blocked; a test that expects some takes them."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser: Browser, csp_violations: list[str]) -> Iterator[Callable[[], Page]]:
+    """Open pages, each in a fresh browser profile; fail on any script error or CSP violation."""
     contexts = []
     errors: list[str] = []
 
     def new_page_() -> Page:
         context = browser.new_context(viewport={"width": 1280, "height": 860})
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                csp_violations.append(f"{page.url}: {message.text}")
+                if message.text.startswith(CSP_VIOLATION)
+                else None
+            ),
+        )
         return page
 
     yield new_page_
     for context in contexts:
         context.close()
     assert not errors, f"script errors in the pages: {errors}"
+    assert not csp_violations, f"the pages broke their Content-Security-Policy: {csp_violations}"

@@ -128,3 +128,14 @@ def test_openapi_documents_the_503_of_every_change_and_when_to_retry(client):
     assert paths["/api/handoffs"]["post"]["responses"]["503"] == busy
     assert "503" not in paths["/api/conversations"]["get"]["responses"]
     assert "Retry-After" in document["components"]["responses"]["DatabaseBusy"]["headers"]
+
+
+def test_openapi_says_that_agents_read_every_conversation_and_note_in_colleagues(client):
+    document = client.get("/api/openapi.json").json
+    conversation = "/api/conversations/{conversation_id}"
+
+    assert "read every conversation" in document["info"]["description"]
+    assert "a colleague's included" in document["info"]["description"]
+    assert "Any agent may read any" in document["paths"][conversation]["get"]["description"]
+    assert "a colleague's" in document["paths"][f"{conversation}/notes"]["post"]["description"]
+    assert "403" in document["paths"][f"{conversation}/typing"]["post"]["responses"]

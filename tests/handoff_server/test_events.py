@@ -206,3 +206,20 @@ def test_an_agent_writing_a_reply_shows_on_the_other_consoles(client, hand_off, 
     assert event["event"] == "typing"
     assert event["data"]["conversation"] == conversation["id"]
     assert event["data"]["agent"] == {"username": "alice", "name": "Alice Archer"}
+
+
+def test_only_who_may_reply_shows_as_typing(client, hand_off, agent_headers):
+    conversation = hand_off("conv-typing")
+    path = f"/api/conversations/{conversation['id']}"
+    alice, bob, sue = agent_headers("alice"), agent_headers("bob"), agent_headers("sue")
+    client.post(f"{path}/claim", headers=alice)
+    stream = client.get("/api/stream", headers=sue)
+
+    # Bob may read Alice's conversation and note in it, but "Bob is typing" would be untrue.
+    refused = client.post(f"{path}/typing", headers=bob)
+    assert client.post(f"{path}/typing", headers=alice).status_code == 200
+    (event,) = read_events(stream, 1)
+
+    assert refused.status_code == 403
+    assert "assigned to alice" in refused.json["message"]
+    assert event["data"]["agent"]["username"] == "alice"
