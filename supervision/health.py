@@ -31,8 +31,11 @@ from typing import Any, NamedTuple
 
 from supervisor import childutils
 
-CHECK_TIMEOUT_S = 2.0
-# Three checks five seconds apart: a server stalled for ~15 s, not one slow answer.
+# Long enough for a busy server: Rasa under 200 customers answered its health route late
+# (bot replies p95 6 s), and a 2 s limit had it restarted mid-load, dropping every socket.
+# A hung or dead server never answers, so it is found all the same, a little later.
+CHECK_TIMEOUT_S = 10.0
+# Three checks in a row: a server stalled for half a minute, not one slow answer.
 FAILURES_TO_RESTART = 3
 RUNNING = "RUNNING"
 
