@@ -9,6 +9,15 @@ from pathlib import Path
 SECRETS = ("RASA_API_TOKEN", "HANDOFF_SERVICE_TOKEN", "SECRET_KEY", "CHAT_SESSION_SECRET")
 
 
+def new_secret() -> str:
+    """Return a random secret safe on any command line: hex never starts with "-".
+
+    (One in 64 URL-safe tokens did, and Rasa's argparse took `--auth-token -x...` for a
+    missing value: the stack of `make load` did not start.)
+    """
+    return secrets.token_hex(32)
+
+
 def parse_line(line: str) -> tuple[str, str] | None:
     """Return (key, value) of a KEY=value line, None for comments and blanks."""
     if not line.strip() or line.lstrip().startswith("#") or "=" not in line:
@@ -34,11 +43,11 @@ def ensure_env(example: Path, target: Path) -> list[str]:
         key, value = pair
         seen.add(key)
         if key in SECRETS and not value:
-            lines[number] = f"{key}={secrets.token_urlsafe(32)}"
+            lines[number] = f"{key}={new_secret()}"
             changed.append(key)
     for key, default in defaults.items():
         if key not in seen:
-            lines.append(f"{key}={secrets.token_urlsafe(32) if key in SECRETS else default}")
+            lines.append(f"{key}={new_secret() if key in SECRETS else default}")
             changed.append(key)
     if changed:
         target.write_text("\n".join(lines) + "\n")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from scripts.ensure_env import SECRETS, parse_line
+from scripts.ensure_env import SECRETS, new_secret, parse_line
 from supervision.health import answers, health_urls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +117,7 @@ def stack_env(workdir: Path) -> dict[str, str]:
     example = (REPO_ROOT / ".env.example").read_text().splitlines()
     return {
         **dict(filter(None, map(parse_line, example))),
-        **{secret: secrets.token_urlsafe(16) for secret in SECRETS},
+        **{secret: new_secret() for secret in SECRETS},
         "RASA_PORT": str(rasa),
         "ACTION_SERVER_PORT": str(actions),
         "HANDOFF_PORT": str(handoff),

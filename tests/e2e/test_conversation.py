@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from handoff_server.settings import WEEKDAYS
+from scripts.ensure_env import new_secret
 from scripts.stack import Stack, free_port, running_stack
 from tests.e2e.clients import (
     QUIET_PERIOD_S,
@@ -100,7 +100,7 @@ def scaled_out(tmp_path: Path) -> Iterator[dict[str, str]]:
             "RASA_LOCK_STORE": "redis",
             "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{handoff}",
             # One deployment's secret, kept across restarts: the widget's token still resumes.
-            "CHAT_SESSION_SECRET": secrets.token_urlsafe(16),
+            "CHAT_SESSION_SECRET": new_secret(),
         }
     finally:
         with psycopg.connect(f"postgresql://root@{POSTGRES}", autocommit=True) as conn:

@@ -44,3 +44,12 @@ def test_local_edits_are_kept_and_an_emptied_secret_is_regenerated(tmp_path):
     assert len(env["SECRET_KEY"]) >= 32
     assert "SECRET_KEY" in changed
     assert "HANDOFF_PORT" not in changed
+
+
+def test_no_generated_secret_could_be_taken_for_a_command_line_option(tmp_path):
+    # Rasa gets its token as `--auth-token=...`; a value starting with "-" was an option.
+    for _ in range(200):
+        target = tmp_path / ".env"
+        target.unlink(missing_ok=True)
+        ensure_env(EXAMPLE, target)
+        assert not any(values(target)[key].startswith("-") for key in SECRETS)
