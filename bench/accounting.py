@@ -128,6 +128,9 @@ class Observations:
     customer_sent: Ledger = field(default_factory=Ledger)
     stream_arrivals: dict[int, Ledger] = field(default_factory=lambda: defaultdict(Ledger))
     claimed_by: dict[str, int] = field(default_factory=dict)
+    # When each conversation's agent asked to resolve it: a customer message written from then
+    # on crosses the resolve, and the bot may answer it instead of the agent (not a loss).
+    resolving_at: dict[str, float] = field(default_factory=dict)
     # (asked at, seconds until the first reply or None for no reply, channel)
     questions: list[tuple[float, float | None, str]] = field(default_factory=list)
     misanswers: Counter[str] = field(default_factory=Counter)  # replies that were not the FAQ's
@@ -136,12 +139,26 @@ class Observations:
 
     def customer_to_agent(self) -> Ledger:
         """Return the customers' messages with their arrivals on the stream of their agent."""
-        ledger = Ledger(sent_at=self.customer_sent.sent_at)
-        for conversation in self.customer_sent.sent_at:
+        ledger = Ledger()
+        for conversation, sent in self.customer_sent.sent_at.items():
             # Never claimed: any agent's console shows the queued conversation; take the first.
             stream = self.stream_arrivals[self.claimed_by.get(conversation, 0)]
-            ledger.arrivals[conversation] = stream.arrivals.get(conversation, [])
+            arrivals = stream.arrivals.get(conversation, [])
+            arrived = {message for message, _ in arrivals}
+            resolving_at = self.resolving_at.get(conversation, float("inf"))
+            ledger.sent_at[conversation] = {
+                message: at
+                for message, at in sent.items()
+                if message in arrived or at < resolving_at
+            }
+            ledger.arrivals[conversation] = arrivals
         return ledger
+
+    def crossed_the_resolve(self) -> int:
+        """Return how many customer messages, written after the agent resolved, the bot took."""
+        return sum(len(sent) for sent in self.customer_sent.sent_at.values()) - sum(
+            len(sent) for sent in self.customer_to_agent().sent_at.values()
+        )
 
     def unanswered(self) -> int:
         """Return how many questions got no reply."""

@@ -289,6 +289,13 @@ def summary_rows(outcome: Outcome) -> list[Row]:
         Row("customer → agent p99", to_agent.p99, "ms"),
     ]
     rows += [Row(name, count, "") for name, count in sorted(seen.events.items())]
+    rows.append(
+        Row(
+            "customer messages after the resolve, answered by the bot",
+            seen.crossed_the_resolve(),
+            "",
+        )
+    )
     rows += [Row(f"error: {kind}", count, "") for kind, count in seen.errors.most_common()]
     wall = outcome.wall_s
     for usage in outcome.processes:

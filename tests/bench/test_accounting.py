@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.accounting import Ledger, Tally, tag_of, tagged, tally
+from bench.accounting import Ledger, Observations, Tally, tag_of, tagged, tally
 
 
 def test_messages_that_arrive_once_in_order_are_all_delivered():
@@ -45,3 +45,16 @@ def test_a_ledger_sums_its_conversations_and_times_the_first_arrival():
 def test_a_tag_survives_the_trip_and_plain_text_has_none():
     assert tag_of(tagged("Thanks, I'm still here.", "load-3-0af1-2")) == "load-3-0af1-2"
     assert tag_of("I'm back. Is there anything else I can help you with?") is None
+
+
+def test_a_message_written_after_the_agent_resolved_may_be_the_bots_not_lost():
+    seen = Observations()
+    for message, at in (("m1", 1.0), ("m2", 2.0), ("m3", 5.0)):
+        seen.customer_sent.sent("c", message, at)
+    seen.claimed_by["c"] = 3
+    seen.stream_arrivals[3].arrived("c", "m1", 1.5)
+    seen.resolving_at["c"] = 4.0
+
+    # m2 was written before the resolve and never reached the agent: lost. m3 crossed it.
+    assert seen.customer_to_agent().tally().lost == 1
+    assert seen.crossed_the_resolve() == 1
