@@ -85,7 +85,7 @@ def record_miss(
     try:
         client.record_unanswered(
             {
-                "conversation_id": tracker.sender_id,
+                "sender_id": tracker.sender_id,
                 "channel": session_metadata(tracker)["channel"],
                 "text": mask_for_report(text),
                 "outcome": outcome,

@@ -54,7 +54,7 @@ class Agent(Actor):
             return
         data = json.loads(event.data)
         if event.event == "conversation":
-            self.senders[data["id"]] = data["conversation_id"]
+            self.senders[data["id"]] = data["sender_id"]
             if data["state"] == "queued":
                 self.queued[data["id"]] = data.get("position") or 0
             else:
@@ -101,7 +101,7 @@ class Agent(Actor):
         """Take queued conversations one at a time until the end of the run."""
         status, listed = await self.call(session, "GET", "/api/conversations?state=queued")
         for item in listed["conversations"] if status == 200 else []:
-            self.senders[item["id"]] = item["conversation_id"]
+            self.senders[item["id"]] = item["sender_id"]
             self.queued[item["id"]] = item.get("position") or 0
         while self.running():
             if not self.queued:

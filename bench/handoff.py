@@ -201,7 +201,7 @@ def _queued_id(stack: Stack, agent: requests.Session, sender_id: str) -> int:
     while time.monotonic() < deadline:
         listed = agent.get(f"{stack.handoff_url}/api/conversations?state=queued", timeout=10)
         for item in listed.json()["conversations"]:
-            if item["conversation_id"] == sender_id:
+            if item["sender_id"] == sender_id:
                 return int(item["id"])
         time.sleep(0.2)
     raise RuntimeError("the customer's conversation never appeared in the queue")
@@ -218,7 +218,7 @@ def handoff_packet(sender_id: str, reason: str, index: int) -> dict[str, Any]:
         ("bot", "I'm connecting you with a person from our team.", None),
     ]
     return {
-        "conversation_id": sender_id,
+        "sender_id": sender_id,
         "channel": "kiosk" if index % 4 == 0 else "web",
         "page_url": "https://lumen-river.example/bookings",
         "locale": "en-GB",
@@ -397,7 +397,7 @@ class Fanout:
         """Record the first arrival of a trigger's conversation event on stream `index`."""
         if event.event != "conversation":
             return
-        arrivals = self.pending.get(str(event_field(event, "conversation_id")))
+        arrivals = self.pending.get(str(event_field(event, "sender_id")))
         if arrivals is not None:
             arrivals.setdefault(index, arrived)
 

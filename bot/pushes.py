@@ -36,7 +36,7 @@ from lumen.vocabulary import PUSH_ID
 
 logger = logging.getLogger(__name__)
 
-TRIGGER_INTENT = re.compile(r"^/conversations/(?P<conversation_id>.+)/trigger_intent$")
+TRIGGER_INTENT = re.compile(r"^/conversations/(?P<sender_id>.+)/trigger_intent$")
 
 
 def deliver_pushes_once(app: Sanic, api_token: str) -> None:
@@ -56,8 +56,8 @@ def deliver_pushes_once(app: Sanic, api_token: str) -> None:
         intent, entities, push_id = push
         if intent not in agent.domain.intents:
             return None
-        conversation_id = unquote(match["conversation_id"])
-        turn = deliver(agent, request, conversation_id, intent, entities, push_id)
+        sender_id = unquote(match["sender_id"])
+        turn = deliver(agent, request, sender_id, intent, entities, push_id)
         delivered = await asyncio.shield(turn)
         return json({"push_id": push_id, "delivered": delivered})
 
@@ -77,16 +77,16 @@ def push_of(body: Any) -> tuple[str, dict[str, Any], str] | None:
 async def deliver(
     agent: Agent,
     request: Request,
-    conversation_id: str,
+    sender_id: str,
     intent: str,
     entities: dict[str, Any],
     push_id: str,
 ) -> bool:
     """Trigger the push's intent unless the conversation has it already; say whether it ran."""
-    async with agent.lock_store.lock(conversation_id):
-        tracker = await agent.processor.fetch_tracker_and_update_session(conversation_id)
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.processor.fetch_tracker_and_update_session(sender_id)
         if was_delivered(tracker, push_id):
-            logger.info("Push %s to %s was delivered already; skipped.", push_id, conversation_id)
+            logger.info("Push %s to %s was delivered already; skipped.", push_id, sender_id)
             return False
         await agent.trigger_intent(
             intent_name=intent,

@@ -30,7 +30,7 @@ EVENT_KIND = "unanswered_question"
 def record(db: Database, question: Mapping[str, Any]) -> dict[str, Any]:
     """Store one unanswered question and return it as the API shows it."""
     row = {
-        "sender_id": question["conversation_id"],
+        "sender_id": question["sender_id"],
         "channel": question["channel"],
         "text": question["text"],
         "outcome": question["outcome"],
@@ -98,7 +98,7 @@ def question_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """Return a stored question as the API shows it."""
     return {
         "id": row["id"],
-        "conversation_id": row["sender_id"],
+        "sender_id": row["sender_id"],
         "channel": row["channel"],
         "text": row["text"],
         "outcome": row["outcome"],

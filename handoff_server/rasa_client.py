@@ -18,7 +18,7 @@ class IntentTrigger(Protocol):
     """Anything that can trigger an intent in a Rasa conversation (RasaClient, test fakes)."""
 
     def trigger_intent(
-        self, conversation_id: str, intent: str, entities: dict[str, Any], push_id: str
+        self, sender_id: str, intent: str, entities: dict[str, Any], push_id: str
     ) -> None:
         """Trigger `intent` with `entities` once per `push_id`, or raise RasaUnavailable."""
 
@@ -40,7 +40,7 @@ class RasaClient:
         self.session = session or requests.Session()
 
     def trigger_intent(
-        self, conversation_id: str, intent: str, entities: dict[str, Any], push_id: str
+        self, sender_id: str, intent: str, entities: dict[str, Any], push_id: str
     ) -> None:
         """Trigger `intent` with `entities` once per `push_id`, or raise RasaUnavailable.
 
@@ -50,7 +50,7 @@ class RasaClient:
         params = {"output_channel": "latest"}
         if self.token:
             params["token"] = self.token
-        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
         try:
             response = self.session.post(
                 url,
@@ -60,10 +60,10 @@ class RasaClient:
             )
         except requests.RequestException as error:
             # `from None`: the original exception quotes the token as well.
-            raise RasaUnavailable(self._redact(f"{intent} to {conversation_id}: {error}")) from None
+            raise RasaUnavailable(self._redact(f"{intent} to {sender_id}: {error}")) from None
         if not response.ok:
             raise RasaUnavailable(
-                f"{intent} to {conversation_id}: HTTP {response.status_code} {response.text[:200]}"
+                f"{intent} to {sender_id}: HTTP {response.status_code} {response.text[:200]}"
             )
 
     def _redact(self, message: str) -> str:

@@ -71,7 +71,7 @@ def conversation_json(row: Record, queue: QueueSnapshot) -> dict[str, Any]:
     """Describe a conversation as the list and the event stream show it."""
     return {
         "id": row["id"],
-        "conversation_id": row["sender_id"],
+        "sender_id": row["sender_id"],
         "state": row["state"],
         "reason": row["reason"],
         "channel": row["channel"],

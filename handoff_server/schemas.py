@@ -59,9 +59,9 @@ TURN: Schema = {
 
 HANDOFF: Schema = {
     "type": "object",
-    "required": ["conversation_id", "channel", "reason"],
+    "required": ["sender_id", "channel", "reason"],
     "properties": {
-        "conversation_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
+        "sender_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
         "channel": {"type": "string", "enum": list(CHANNELS)},
         "page_url": _string(2048, nullable=True),
         "kiosk_id": _string(nullable=True),
@@ -110,9 +110,9 @@ OFFLINE_MESSAGE: Schema = {
 
 UNANSWERED_QUESTION: Schema = {
     "type": "object",
-    "required": ["conversation_id", "channel", "text", "outcome"],
+    "required": ["sender_id", "channel", "text", "outcome"],
     "properties": {
-        "conversation_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
+        "sender_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
         "channel": {"type": "string", "enum": list(CHANNELS)},
         "text": TEXT,
         "outcome": {"type": "string", "enum": ["none", "rejected"]},

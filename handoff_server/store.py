@@ -160,7 +160,7 @@ def enqueue(db: Database, packet: Mapping[str, Any], team: str) -> tuple[dict[st
     """Queue a handed-off conversation with its transcript; return it and whether it is new."""
     now = time.time()
     with db.write() as conn:
-        existing = _open_conversation_of(conn, packet["conversation_id"])
+        existing = _open_conversation_of(conn, packet["sender_id"])
         if existing is not None:
             return conversation_summary(conn, existing), False
         customer = packet.get("customer") or {}
@@ -168,7 +168,7 @@ def enqueue(db: Database, packet: Mapping[str, Any], team: str) -> tuple[dict[st
         conversation_id = conn.execute(
             conversations.insert()
             .values(
-                sender_id=packet["conversation_id"],
+                sender_id=packet["sender_id"],
                 channel=packet["channel"],
                 page_url=packet.get("page_url"),
                 kiosk_id=packet.get("kiosk_id"),

@@ -104,7 +104,7 @@ def context_packet(
     """
     turns = transcript(events, sentiment_of) + [{"role": "bot", "text": text} for text in just_said]
     packet: dict[str, Any] = {
-        "conversation_id": sender_id,
+        "sender_id": sender_id,
         **session_metadata(events),
         "customer": {
             "name": slots.get("customer_name"),

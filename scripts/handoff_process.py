@@ -41,10 +41,10 @@ class RasaPushes:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def intents(self, conversation_id: str) -> list[str]:
+    def intents(self, sender_id: str) -> list[str]:
         """Return the intents pushed to one conversation, in the order Rasa accepted them."""
         with self._lock:
-            return [intent for sender, intent, _ in self.pushes if sender == conversation_id]
+            return [intent for sender, intent, _ in self.pushes if sender == sender_id]
 
     def _record(self, path: str, body: dict[str, Any]) -> bool:
         with self._lock:
@@ -148,12 +148,12 @@ class HandoffProcess:
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
-    def hand_off(self, conversation_id: str) -> dict[str, Any]:
+    def hand_off(self, sender_id: str) -> dict[str, Any]:
         """Queue a conversation as the action server does; return it."""
         response = requests.post(
             f"{self.url}/api/handoffs",
             json={
-                "conversation_id": conversation_id,
+                "sender_id": sender_id,
                 "channel": "web",
                 "reason": "customer_request",
             },

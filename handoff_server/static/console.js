@@ -417,7 +417,7 @@ function renderFacts(conversation) {
     ["Topics", (conversation.tags ?? []).join(", ")],
     ["Queue", conversation.position ? `#${conversation.position}` : ""],
     ["Agent", conversation.assignee?.name],
-    ["Conversation id", conversation.conversation_id],
+    ["Session id", conversation.sender_id],
   ];
   const rows = [];
   for (const [name, value] of facts) {

@@ -72,7 +72,7 @@ def test_a_question_nothing_fits_is_recorded_for_the_faq_gaps_report(dispatcher)
     run(FakeEngine(decision("none")), dispatcher, metadata={"channel": "kiosk"}, client=client)
     assert client.unanswered == [
         {
-            "conversation_id": "customer-1",
+            "sender_id": "customer-1",
             "channel": "kiosk",
             "text": "when is my refund",
             "outcome": "none",

@@ -64,7 +64,7 @@ def test_rejected_suggestions_count_as_a_miss_and_are_recorded_as_a_gap(dispatch
     assert SlotSet("miss_streak", 1) in events
     assert client.unanswered == [
         {
-            "conversation_id": "customer-1",
+            "sender_id": "customer-1",
             "channel": "web",
             "text": "can i bring my drone",
             "outcome": "rejected",

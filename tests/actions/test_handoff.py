@@ -43,7 +43,7 @@ def test_handoff_sends_the_full_context_and_tells_the_queue_position(dispatcher)
     events = ActionHandoff(engine=not_a_question(), client=client).run(dispatcher, tracker, {})
 
     (packet,) = client.packets
-    assert packet["conversation_id"] == "customer-1"
+    assert packet["sender_id"] == "customer-1"
     assert packet["channel"] == "web"
     assert packet["page_url"] == "https://lumen-river.example/refunds"
     assert packet["customer"]["name"] == "Maria Lopez"

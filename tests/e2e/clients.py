@@ -84,7 +84,7 @@ def wait_until_queued(stack: Stack, token: str, session_id: str) -> dict[str, An
             for item in agent_api(stack, token, "GET", "/api/conversations?state=queued")[
                 "conversations"
             ]
-            if item["conversation_id"] == session_id
+            if item["sender_id"] == session_id
         ],
         "the conversation to appear in the queue",
     )

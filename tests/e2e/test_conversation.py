@@ -64,7 +64,7 @@ def test_after_hours_the_customer_leaves_a_message_for_the_team(after_hours: Sta
             for item in agent_api(after_hours, token, "GET", "/api/conversations?state=offline")[
                 "conversations"
             ]
-            if item["conversation_id"] == widget.session_id
+            if item["sender_id"] == widget.session_id
         ]
         detail = agent_api(after_hours, token, "GET", f"/api/conversations/{ticket['id']}")
         assert detail["contact"] == "maria.lopez@example.com"

@@ -39,7 +39,7 @@ def abandoned_sessions(stack: Stack, token: str) -> set[str]:
         timeout=10,
     )
     response.raise_for_status()
-    return {item["conversation_id"] for item in response.json()["conversations"]}
+    return {item["sender_id"] for item in response.json()["conversations"]}
 
 
 class Sessions:
@@ -234,7 +234,7 @@ def test_console_agent_takes_over_a_handed_off_conversation(
                 headers={"Authorization": f"Bearer {agent_token}"},
                 timeout=10,
             ).json()["conversations"]
-            if item["conversation_id"] == session_id
+            if item["sender_id"] == session_id
         ],
         "the handoff to reach the queue",
     )[0]
@@ -320,7 +320,7 @@ def test_console_lists_a_message_left_while_nobody_was_on_duty(
     service = {"Authorization": f"Bearer {stack.env['HANDOFF_SERVICE_TOKEN']}"}
     handoff = requests.post(
         f"{stack.handoff_url}/api/handoffs",
-        json={"conversation_id": "after-hours-1", "channel": "web", "reason": "customer_request"},
+        json={"sender_id": "after-hours-1", "channel": "web", "reason": "customer_request"},
         headers=service,
         timeout=10,
     ).json()

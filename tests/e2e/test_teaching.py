@@ -29,7 +29,7 @@ def record_unanswered(stack: Stack, text: str) -> None:
     requests.post(
         f"{stack.handoff_url}/api/unanswered-questions",
         json={
-            "conversation_id": uuid.uuid4().hex,
+            "sender_id": uuid.uuid4().hex,
             "channel": "web",
             "text": text,
             "outcome": "none",

@@ -47,7 +47,7 @@ class FakeRasa:
         self.failures = 0
 
     def trigger_intent(
-        self, conversation_id: str, intent: str, entities: dict[str, Any], push_id: str
+        self, sender_id: str, intent: str, entities: dict[str, Any], push_id: str
     ) -> None:
         """Accept the push, or fail it while failures are left."""
         self.attempts += 1
@@ -56,11 +56,11 @@ class FakeRasa:
             raise RasaUnavailable("connection refused (fake)")
         if push_id not in self.push_ids:
             self.push_ids.add(push_id)
-            self.calls.append((conversation_id, intent, entities))
+            self.calls.append((sender_id, intent, entities))
 
-    def intents(self, conversation_id: str) -> list[str]:
+    def intents(self, sender_id: str) -> list[str]:
         """Return the intents pushed to one conversation, in order."""
-        return [intent for sender, intent, _ in self.calls if sender == conversation_id]
+        return [intent for sender, intent, _ in self.calls if sender == sender_id]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -191,9 +191,9 @@ def agent_headers(services: Services) -> Callable[[str], dict[str, str]]:
     return headers
 
 
-def _packet(conversation_id: str = "conv-1", **changes: Any) -> dict[str, Any]:
+def _packet(sender_id: str = "conv-1", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "conversation_id": conversation_id,
+        "sender_id": sender_id,
         "channel": "web",
         "page_url": "https://shop.example/refunds",
         "kiosk_id": None,
@@ -227,7 +227,7 @@ def _packet(conversation_id: str = "conv-1", **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def packet() -> Callable[..., dict[str, Any]]:
-    """Build a context packet like the action server's: packet(conversation_id, **changes)."""
+    """Build a context packet like the action server's: packet(sender_id, **changes)."""
     return _packet
 
 
@@ -235,8 +235,8 @@ def packet() -> Callable[..., dict[str, Any]]:
 def hand_off(client: FlaskClient, service: dict[str, str]) -> Callable[..., dict[str, Any]]:
     """Post a handoff and return the created conversation."""
 
-    def post(conversation_id: str = "conv-1", **changes: Any) -> dict[str, Any]:
-        body = _packet(conversation_id, **changes)
+    def post(sender_id: str = "conv-1", **changes: Any) -> dict[str, Any]:
+        body = _packet(sender_id, **changes)
         response = client.post("/api/handoffs", json=body, headers=service)
         assert response.status_code == 201, response.json
         return cast(dict[str, Any], response.json)

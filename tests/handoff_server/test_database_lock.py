@@ -121,7 +121,7 @@ def _stored(services) -> dict[str, list[tuple[object, ...]]]:
 @pytest.mark.parametrize(
     "caller, path, body",
     [
-        ("service", "/api/handoffs", {"conversation_id": "conv-3", "channel": "web"}),
+        ("service", "/api/handoffs", {"sender_id": "conv-3", "channel": "web"}),
         ("service", "/api/conversations/{queued}/customer-messages", {"text": "Still there?"}),
         ("alice", "/api/conversations/{assigned}/messages", {"text": "Checking now."}),
         ("bob", "/api/conversations/{queued}/claim", None),

@@ -88,7 +88,7 @@ def test_openapi_shows_auth_and_bodies_as_enforced(client):
     handoff = paths["/api/handoffs"]["post"]
     assert handoff["security"] == [{"serviceToken": []}]
     body = handoff["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["conversation_id", "channel", "reason"]
+    assert body["required"] == ["sender_id", "channel", "reason"]
     assert body["properties"]["channel"]["enum"] == ["web", "kiosk"]
     assert paths["/api/agents"]["post"]["x-required-role"] == "admin"
     assert paths["/api/conversations/{conversation_id}/claim"]["post"]["security"] == [

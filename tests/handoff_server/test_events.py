@@ -42,9 +42,7 @@ def test_stream_sends_what_happens_after_connecting(client, hand_off, agent_head
     hand_off("after")
     events = read_events(response, 1)
 
-    assert [(e["event"], e["data"]["conversation_id"]) for e in events] == [
-        ("conversation", "after")
-    ]
+    assert [(e["event"], e["data"]["sender_id"]) for e in events] == [("conversation", "after")]
 
 
 def test_stream_resumes_after_last_event_id_without_loss_or_repeat(
@@ -80,7 +78,7 @@ def test_events_survive_a_restart(client, hand_off, agent_headers, another_app):
     )
     replayed = read_events(response, 2)
 
-    assert [e["data"]["conversation_id"] for e in replayed] == ["conv-1", "conv-2"]
+    assert [e["data"]["sender_id"] for e in replayed] == ["conv-1", "conv-2"]
     restarted.extensions["handoff"].db.engine.dispose()
 
 
@@ -91,7 +89,7 @@ def test_stream_takes_the_token_from_the_query_string(client, agent_headers, han
     response = client.get(f"/api/stream?token={token}&last_event_id=0")
 
     assert response.status_code == 200
-    assert read_events(response, 1)[0]["data"]["conversation_id"] == "conv-1"
+    assert read_events(response, 1)[0]["data"]["sender_id"] == "conv-1"
 
 
 def test_stream_refuses_missing_tokens_and_bad_ids(client, agent_headers):
@@ -155,7 +153,7 @@ def test_one_change_reaches_many_streams_for_one_query(hand_off, services):
     assert {len(batch) for batch, _ in woken} == {1}
     event_id, rendered = woken[0][0][0]
     assert rendered.startswith(f"id: {event_id}\nevent: conversation\ndata: ")
-    assert '"conversation_id":"conv-2"' in rendered
+    assert '"sender_id":"conv-2"' in rendered
 
 
 def test_a_resume_from_before_what_memory_holds_reads_the_database(hand_off, services):
@@ -182,13 +180,13 @@ def test_a_stream_sees_events_another_process_wrote(client, agent_headers, servi
 
     other.test_client().post(
         "/api/handoffs",
-        json={"conversation_id": "elsewhere", "channel": "web", "reason": "customer_request"},
+        json={"sender_id": "elsewhere", "channel": "web", "reason": "customer_request"},
         headers=service,
     )
     events = read_events(response, 1)
     other.extensions["handoff"].db.engine.dispose()
 
-    assert [e["data"]["conversation_id"] for e in events] == ["elsewhere"]
+    assert [e["data"]["sender_id"] for e in events] == ["elsewhere"]
 
 
 def test_an_agent_writing_a_reply_shows_on_the_other_consoles(client, hand_off, agent_headers):

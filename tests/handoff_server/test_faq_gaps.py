@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 QUESTION = {
-    "conversation_id": "conv-9",
+    "sender_id": "conv-9",
     "channel": "kiosk",
     "text": "is there a <b>sauna</b> on board?",
     "outcome": "none",
@@ -34,7 +34,7 @@ def test_a_question_nobody_answered_is_kept_for_supervisors(client, service, age
     kiosk = client.get(
         "/api/unanswered-questions?channel=kiosk", headers=agent_headers("sue")
     ).json["questions"]
-    assert [question["conversation_id"] for question in kiosk] == ["conv-9"]
+    assert [question["sender_id"] for question in kiosk] == ["conv-9"]
 
 
 def test_the_gaps_are_for_supervisors_and_only_the_bot_records_them(client, agent_headers):

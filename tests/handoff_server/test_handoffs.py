@@ -43,12 +43,12 @@ def test_handoff_stores_the_context_packet_and_transcript(client, service, packe
 
 
 def test_minimal_handoff_needs_only_id_channel_and_reason(client, service):
-    body = {"conversation_id": "kiosk-7", "channel": "kiosk", "reason": "bot_failure"}
+    body = {"sender_id": "kiosk-7", "channel": "kiosk", "reason": "bot_failure"}
 
     response = client.post("/api/handoffs", json=body, headers=service)
 
     assert response.status_code == 201
-    assert response.json["conversation_id"] == "kiosk-7"
+    assert response.json["sender_id"] == "kiosk-7"
     assert response.json["team"] == "general"
     assert response.json["customer_name"] is None
 
@@ -76,7 +76,7 @@ def test_queue_is_ordered_by_priority_then_age(client, hand_off, agent_headers):
     hand_off("failure", reason="bot_failure")
 
     listed = client.get("/api/conversations?state=queued", headers=agent_headers("alice")).json
-    order = [(c["conversation_id"], c["position"]) for c in listed["conversations"]]
+    order = [(c["sender_id"], c["position"]) for c in listed["conversations"]]
 
     assert order == [
         ("sensitive", 1),
@@ -195,9 +195,9 @@ def test_outside_business_hours_nobody_is_online(
     [
         ({"channel": "fax"}, "field 'channel' must be one of web, kiosk"),
         ({"channel": None}, "field 'channel' is required"),
-        ({"conversation_id": None}, "field 'conversation_id' is required"),
-        ({"conversation_id": ""}, "field 'conversation_id' must not be empty"),
-        ({"conversation_id": 42}, "field 'conversation_id' must be a string"),
+        ({"sender_id": None}, "field 'sender_id' is required"),
+        ({"sender_id": ""}, "field 'sender_id' must not be empty"),
+        ({"sender_id": 42}, "field 'sender_id' must be a string"),
         (
             {"reason": "bored"},
             "field 'reason' must be one of sensitive_topic, bot_failure, frustration, "
@@ -258,7 +258,7 @@ def test_queue_positions_are_fresh_after_another_process_writes(
 
     listed = client.get(path, headers=alice).json["conversations"]
     detail = client.get(f"/api/conversations/{first['id']}", headers=alice).json
-    assert [(c["conversation_id"], c["position"]) for c in listed] == [("conv-2", 1)]
+    assert [(c["sender_id"], c["position"]) for c in listed] == [("conv-2", 1)]
     assert (detail["state"], detail["position"]) == ("assigned", None)
 
 
@@ -285,4 +285,4 @@ def test_the_queue_list_is_built_once_per_change(client, hand_off, agent_headers
 
     assert unchanged == 0
     assert reads
-    assert [c["conversation_id"] for c in listed] == ["conv-1", "conv-2"]
+    assert [c["sender_id"] for c in listed] == ["conv-1", "conv-2"]

@@ -94,7 +94,7 @@ def test_openapi_states_the_range_of_path_ids(client):
     [
         ({"customer": {"name": "Maria \ud800"}}, "customer.name"),
         ({"summary": "wants a refund \udfff"}, "summary"),
-        ({"conversation_id": "\udc00abc"}, "conversation_id"),
+        ({"sender_id": "\udc00abc"}, "sender_id"),
         ({"transcript": [{"role": "customer", "text": "hi \ud83d"}]}, "transcript[0].text"),
         ({"tags": ["ok", "\ud800"]}, "tags[1]"),
     ],
@@ -168,7 +168,7 @@ def test_infinity_in_a_field_the_schema_does_not_know_is_refused_too(
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"conversation_id": "conv\x00-9"}, "conversation_id"),
+        ({"sender_id": "conv\x00-9"}, "sender_id"),
         ({"summary": "a\x00b"}, "summary"),
         ({"customer": {"name": "Maria\x00"}}, "customer.name"),
         ({"transcript": [{"role": "customer", "text": "hi\x00"}]}, "transcript[0].text"),
@@ -213,7 +213,7 @@ def test_a_nul_character_in_a_new_agent_is_a_400_and_no_account_is_made(client, 
 
 
 def test_a_nul_character_in_an_unanswered_question_is_a_400(client, service):
-    body = {"conversation_id": "c-1", "channel": "web", "text": "x\x00", "outcome": "none"}
+    body = {"sender_id": "c-1", "channel": "web", "text": "x\x00", "outcome": "none"}
 
     assert_refused(
         client.post("/api/unanswered-questions", json=body, headers=service), 400, "text"

@@ -19,7 +19,7 @@ def test_handoff_to_rating(client, service, agent_headers, rasa, services, packe
     conversation_id = created["id"]
 
     listed = client.get("/api/conversations?state=queued", headers=alice).json["conversations"]
-    assert [(c["id"], c["conversation_id"], c["position"]) for c in listed] == [
+    assert [(c["id"], c["sender_id"], c["position"]) for c in listed] == [
         (conversation_id, "conv-1", 1)
     ]
     assert listed[0]["customer_name"] == "Maria Lopez"

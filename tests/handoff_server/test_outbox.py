@@ -98,7 +98,7 @@ def test_a_refused_push_is_retried_after_one_second_then_after_two(client, servi
     for sender, reason in (("a", "customer_request"), ("b", "sensitive_topic")):
         client.post(
             "/api/handoffs",
-            json={"conversation_id": sender, "channel": "web", "reason": reason},
+            json={"sender_id": sender, "channel": "web", "reason": reason},
             headers=service,
         )
     # "b" went ahead of "a": "a" is told its new place, but Rasa refuses twice.
@@ -308,7 +308,7 @@ def test_the_background_worker_delivers_as_soon_as_a_request_wakes_it(rasa, serv
     for sender, reason in (("a", "customer_request"), ("b", "sensitive_topic")):
         client.post(
             "/api/handoffs",
-            json={"conversation_id": sender, "channel": "web", "reason": reason},
+            json={"sender_id": sender, "channel": "web", "reason": reason},
             headers=service,
         )
 

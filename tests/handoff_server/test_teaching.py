@@ -25,7 +25,7 @@ def ask(client: FlaskClient, service: dict[str, str]) -> Callable[..., dict[str,
     """Record an unanswered question as the action server does, and return it."""
 
     def post(text: str, **changes: Any) -> dict[str, Any]:
-        body = {"conversation_id": "conv-1", "channel": "web", "text": text, "outcome": "none"}
+        body = {"sender_id": "conv-1", "channel": "web", "text": text, "outcome": "none"}
         response = client.post(
             "/api/unanswered-questions", json={**body, **changes}, headers=service
         )

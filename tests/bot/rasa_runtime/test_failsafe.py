@@ -134,7 +134,7 @@ class FailsafeTest(unittest.TestCase):
     ):
         packet = context_packet(tracker(*CONVERSATION))
 
-        assert packet["conversation_id"] == "guest-1"
+        assert packet["sender_id"] == "guest-1"
         assert (packet["channel"], packet["kiosk_id"]) == ("kiosk", "deck-3")
         assert packet["customer"]["name"] == "Ines Duarte"
         assert packet["reason"] == "bot_failure"
