@@ -27,7 +27,6 @@ finds it and agent messages reach the customer's own socket.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,30 +35,26 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint, Sanic
+from sanic import Blueprint
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
-from bot.action_results import validate_action_results_once
-from bot.action_timeout import time_action_calls
 from bot.failsafe import guarded
-from bot.privacy import load_masker, masked
-from bot.pushes import deliver_pushes_once
+from bot.privacy import masked
+from bot.rasa_server import attach_to
 from bot.screening import screened
 from bot.session_tokens import SessionTokens
-from bot.settings import BotSettings
+from bot.settings import bot_settings
 from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, REST_SENDERS
 
 logger = logging.getLogger(__name__)
 
-# Every request to Rasa's server, channels and HTTP API alike (Sanic's default: 100 MB).
-MAX_REQUEST_BYTES = 1_000_000
 MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
     """Mask card numbers first, then screen and guard a channel's message handler."""
-    return masked(guarded(screened(on_new_message), BotSettings.from_env()))
+    return masked(guarded(screened(on_new_message), bot_settings()))
 
 
 class FixedSocketIOOutput(SocketIOOutput):
@@ -96,7 +91,7 @@ class FixedSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
         namespace = self.namespace or "/"
-        settings = BotSettings.from_env()
+        settings = bot_settings()
         tokens = SessionTokens(settings.chat_session_secret)
         rasa_connect = sio.handlers[namespace]["connect"]
 
@@ -161,8 +156,7 @@ class FixedSocketIOInput(SocketIOInput):
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)
-        socketio_blueprint.listener("after_server_start")(freeze_loaded_objects)
-        socketio_blueprint.listener("after_server_start")(time_action_calls)
+        attach_to(socketio_blueprint)
         return socketio_blueprint
 
 
@@ -190,11 +184,7 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Build Rasa's REST blueprint around the screened and guarded message handler."""
         rest_blueprint = super().blueprint(handler_of(on_new_message))
-        rest_blueprint.listener("before_server_start")(bound_requests)
-        rest_blueprint.listener("before_server_start")(serve_pushes)
-        rest_blueprint.listener("before_server_start")(speed_up_action_results)
-        rest_blueprint.listener("before_server_start")(load_masker)
-        rest_blueprint.listener("after_server_start")(time_action_calls)
+        attach_to(rest_blueprint)
         return rest_blueprint
 
     async def _extract_sender(self, req: Request) -> str:
@@ -230,31 +220,3 @@ def body_of(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidUsage("the body must be a JSON object with 'sender' and 'message'")
     return body
-
-
-async def bound_requests(app: Sanic, *_: Any) -> None:
-    """Refuse request bodies over MAX_REQUEST_BYTES on every route of Rasa's server."""
-    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
-
-
-async def serve_pushes(app: Sanic, *_: Any) -> None:
-    """Deliver each push of the handoff server once (`bot.pushes`)."""
-    deliver_pushes_once(app, BotSettings.from_env().rasa_api_token)
-
-
-async def speed_up_action_results(*_: Any) -> None:
-    """Check the action server's answers with a validator built once (`bot.action_results`)."""
-    validate_action_results_once()
-
-
-async def freeze_loaded_objects(*_: Any) -> None:
-    """Keep the garbage collector off the millions of objects of the loaded model.
-
-    Without this, every full collection walks TensorFlow's object graph and stalls a
-    turn by 300-500 ms at random (seen in `make bench` as spikes of agent messages).
-    """
-    gc.collect()
-    gc.freeze()
-    logger.info(
-        "Froze %d objects of the loaded model out of garbage collection.", gc.get_freeze_count()
-    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
-from pii.masking import mask_cards, masker
+from pii.masking import mask_cards
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,3 @@ def masked(on_new_message: Handler) -> Handler:
         await on_new_message(message)
 
     return handle
-
-
-async def load_masker(*_: Any) -> None:
-    """Load Presidio and the spaCy pipeline before serving, not on a customer's first card."""
-    masker()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,9 @@ class BotSettings:
             chat_session_secret=os.environ.get("CHAT_SESSION_SECRET", ""),
             widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),
         )
+
+
+@cache
+def bot_settings() -> BotSettings:
+    """The Rasa process's settings: read from the environment once, shared by its channels."""
+    return BotSettings.from_env()

@@ -1,0 +1,69 @@
+"""What the project adds to Rasa's Sanic server, once, whichever of its channels Rasa loads.
+
+Rasa offers custom code no hook into its server but the channels' blueprints, and both of
+the project's channels attach these listeners (`attach_to`); each runs once per server.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Any
+
+from sanic import Blueprint, Sanic
+
+from bot.action_results import validate_action_results_once
+from bot.action_timeout import time_action_calls
+from bot.pushes import deliver_pushes_once
+from bot.settings import bot_settings
+from pii.masking import masker
+
+logger = logging.getLogger(__name__)
+
+# Every request to Rasa's server, channels and HTTP API alike (Sanic's default: 100 MB).
+MAX_REQUEST_BYTES = 1_000_000
+
+
+def attach_to(blueprint: Blueprint) -> None:
+    """Prepare the server that serves `blueprint`, before it starts and once it has started."""
+    blueprint.listener("before_server_start")(before_start)
+    blueprint.listener("after_server_start")(after_start)
+
+
+async def before_start(app: Sanic, *_: Any) -> None:
+    if _first_time(app, "before_start"):
+        app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+        # The handoff server's pushes, each delivered once (`bot.pushes`).
+        deliver_pushes_once(app, bot_settings().rasa_api_token)
+        # The action server's answers checked by a validator built once (`bot.action_results`).
+        validate_action_results_once()
+        # Presidio and spaCy loaded now, not on a customer's first card number.
+        masker()
+
+
+async def after_start(app: Sanic, *_: Any) -> None:
+    """Once the model is loaded: time action calls, then freeze the loaded objects."""
+    if _first_time(app, "after_start"):
+        await time_action_calls(app)
+        freeze_loaded_objects()
+
+
+def _first_time(app: Sanic, step: str) -> bool:
+    done: set[str] = app.ctx.__dict__.setdefault("lumen_prepared", set())
+    if step in done:
+        return False
+    done.add(step)
+    return True
+
+
+def freeze_loaded_objects() -> None:
+    """Keep the garbage collector off the millions of objects of the loaded model.
+
+    Without this, every full collection walks TensorFlow's object graph and stalls a
+    turn by 300-500 ms at random (seen in `make bench` as spikes of agent messages).
+    """
+    gc.collect()
+    gc.freeze()
+    logger.info(
+        "Froze %d objects of the loaded model out of garbage collection.", gc.get_freeze_count()
+    )
