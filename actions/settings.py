@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lumen.handoff_api import service_endpoint
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
 
@@ -27,9 +29,10 @@ class ActionSettings:
     @classmethod
     def from_env(cls) -> ActionSettings:
         """Read the settings from the environment."""
+        handoff_url, handoff_service_token = service_endpoint()
         return cls(
-            handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
-            handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
+            handoff_url=handoff_url,
+            handoff_service_token=handoff_service_token,
             faq_sync_interval_s=float(os.environ.get("FAQ_SYNC_INTERVAL_S") or 3.0),
             # Relative paths are the repository's.
             faq_index_dir=REPO_ROOT / os.environ.get("FAQ_INDEX_DIR", "models/faq"),

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from lumen.handoff_api import service_endpoint
+
 
 @dataclass(frozen=True)
 class BotSettings:
@@ -24,9 +26,10 @@ class BotSettings:
 
     @classmethod
     def from_env(cls) -> BotSettings:
+        handoff_url, handoff_service_token = service_endpoint()
         return cls(
-            handoff_url=os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/"),
-            handoff_service_token=os.environ.get("HANDOFF_SERVICE_TOKEN", ""),
+            handoff_url=handoff_url,
+            handoff_service_token=handoff_service_token,
             rasa_api_token=os.environ.get("RASA_API_TOKEN", ""),
             chat_session_secret=os.environ.get("CHAT_SESSION_SECRET", ""),
             widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),

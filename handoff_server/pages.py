@@ -8,7 +8,13 @@ import re
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
 from handoff_server.services import services
-from lumen.vocabulary import CHANNELS, MAX_TEXT_CHARS, HandoffReason
+from lumen.vocabulary import (
+    CHANNELS,
+    MAX_TEXT_CHARS,
+    MISS_OUTCOME_LABELS,
+    TURN_ROLE_LABELS,
+    HandoffReason,
+)
 
 pages = Blueprint("pages", __name__)
 
@@ -48,13 +54,15 @@ def widget_js() -> Response:
 
 @pages.get("/vocabulary.js")
 def vocabulary_js() -> Response:
-    """Serve the words the pages share with the servers (text limit, reason labels) as a module."""
+    """Serve the words the pages share with the servers (text limit, labels) as a module."""
     # The pages import this rather than keep their own copies (lumen/vocabulary.py is the one).
     labels = {reason.value: reason.label for reason in HandoffReason}
     module = (
         f"export const MAX_TEXT_CHARS = {MAX_TEXT_CHARS};\n"
         f"export const HANDOFF_REASON_LABELS = Object.freeze({json.dumps(labels)});\n"
         f"export const CHANNELS = Object.freeze({json.dumps(list(CHANNELS))});\n"
+        f"export const TURN_ROLE_LABELS = Object.freeze({json.dumps(TURN_ROLE_LABELS)});\n"
+        f"export const MISS_OUTCOME_LABELS = Object.freeze({json.dumps(MISS_OUTCOME_LABELS)});\n"
     )
     response = Response(module, mimetype="text/javascript")
     response.cache_control.public = True

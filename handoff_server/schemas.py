@@ -8,7 +8,7 @@ from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
 from handoff_server.db import QUESTION_STATUSES
 from handoff_server.queueing import REASON_PRIORITY
 from handoff_server.records import LISTED_STATES
-from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS
+from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, MISS_OUTCOME_LABELS
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 NOT_BLANK = r"\S"
@@ -115,7 +115,7 @@ UNANSWERED_QUESTION: Schema = {
         "sender_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
         "channel": {"type": "string", "enum": list(CHANNELS)},
         "text": TEXT,
-        "outcome": {"type": "string", "enum": ["none", "rejected"]},
+        "outcome": {"type": "string", "enum": list(MISS_OUTCOME_LABELS)},
         "suggestions": {"type": ["array", "null"], "items": _string(min_length=1), "maxItems": 10},
     },
 }

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 HANDOFFS = "/api/handoffs"
 UNANSWERED_QUESTIONS = "/api/unanswered-questions"
 FAQ_PARAPHRASES = "/api/faq-paraphrases"
+
+
+def service_endpoint(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """Return the handoff server's URL and the service token its clients send.
+
+    From HANDOFF_URL and HANDOFF_SERVICE_TOKEN; the action server and the Rasa process alike.
+    """
+    url = environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/")
+    return url, environ.get("HANDOFF_SERVICE_TOKEN", "")
 
 
 def customer_messages(handoff_id: int) -> str:

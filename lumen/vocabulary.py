@@ -1,4 +1,4 @@
-"""The words the processes share: handoff reasons, channels, session keys, the text limit."""
+"""The words the processes share: handoff reasons, channels, session keys, labels, limits."""
 
 from __future__ import annotations
 
@@ -67,3 +67,9 @@ DEFAULT_CHANNEL = Channel.WEB
 # What a widget or kiosk sends with each message (Rasa's `customData` metadata) and the
 # handoff packet passes on to the agent.
 SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "locale")
+
+# Who wrote a turn of a conversation's transcript, as the console labels it.
+TURN_ROLE_LABELS = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "System"}
+# Why a customer's question went unanswered (the FAQ gaps supervisors teach from): nothing
+# fitted, or the customer turned the suggestions down.
+MISS_OUTCOME_LABELS = {"none": "No FAQ fit", "rejected": "Suggestions rejected"}

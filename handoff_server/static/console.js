@@ -3,8 +3,12 @@
 // Supervisors also teach the questions the bot could not answer to FAQs.
 // Everything from the API is put on the page as text (textContent), never as HTML.
 
-// Reason labels come from the server (lumen/vocabulary.py), the one place they are written.
-import { HANDOFF_REASON_LABELS as REASONS } from "../vocabulary.js";
+// Labels come from the server (lumen/vocabulary.py), the one place they are written.
+import {
+  HANDOFF_REASON_LABELS as REASONS,
+  MISS_OUTCOME_LABELS as OUTCOMES,
+  TURN_ROLE_LABELS as ROLES,
+} from "../vocabulary.js";
 
 const TOKEN_KEY = "lumen-console:token";
 const AGENT_KEY = "lumen-console:agent";
@@ -13,9 +17,7 @@ const REFRESH_DEBOUNCE_MS = 150;
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
 
-const ROLES = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" };
 const TEACHING_ROLES = ["supervisor", "admin"];
-const OUTCOMES = { none: "No FAQ fit", rejected: "Suggestions rejected" };
 
 const $ = (id) => document.getElementById(id);
 
