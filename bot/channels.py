@@ -27,6 +27,7 @@ finds it and agent messages reach the customer's own socket.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -53,8 +54,22 @@ MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
-    """Mask card numbers first, then screen and guard a channel's message handler."""
-    return masked(guarded(screened(on_new_message), bot_settings()))
+    """Mask card numbers first, then screen and guard a message handler that ends every turn."""
+    return finished(masked(guarded(screened(on_new_message), bot_settings())))
+
+
+def finished(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
+    """Run each turn to its end, even when the request that brought it is cancelled.
+
+    Sanic cancels a request's handler when its client disconnects: a REST customer who gave
+    up waiting cut the turn in two, and the message, never saved in the tracker, reached
+    neither the bot's answer nor the failsafe nor a person.
+    """
+
+    async def handle(message: UserMessage) -> None:
+        await asyncio.shield(on_new_message(message))
+
+    return handle
 
 
 class FixedSocketIOOutput(SocketIOOutput):

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
+import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 
 import pytest
+import requests
 
+from lumen.vocabulary import REST_SENDERS
 from scripts.stack import Stack, serving_process
 from tests.e2e.clients import (
     QUIET_PERIOD_S,
@@ -95,6 +99,31 @@ def test_when_the_action_server_dies_or_hangs_the_customer_is_told_and_handed_of
     # The supervisor replaces the dead or hung process; the bot answers questions again.
     restarted(stack, port, worker)
     asks_faq_and_gets_the_answer(stack, "wifi_access")
+
+
+def test_a_rest_customer_who_hangs_up_mid_turn_is_still_heard(supervised: Stack, token: str):
+    """Sanic cancels a request's handler when its client disconnects, mid-turn or not."""
+    stack = supervised
+    worker = serving_process(stack.env["ACTION_SERVER_PORT"])
+    sender = f"hangs-up-{uuid.uuid4().hex[:8]}"
+    question = faq("refund_timeline").paraphrases[0]
+    # With the action server hung, the turn is surely in progress when the customer gives up.
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        with pytest.raises(requests.Timeout):
+            requests.post(
+                f"{stack.rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": question},
+                timeout=1,
+            )
+        # The turn goes on: the action call times out and the team gets the question.
+        queued = wait_until_queued(stack, token, f"{REST_SENDERS}{sender}")
+        assert queued["reason"] == "bot_failure"
+        detail = agent_api(stack, token, "GET", f"/api/conversations/{queued['id']}")
+        assert question in [turn["text"] for turn in detail["transcript"]]
+    finally:
+        with suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGCONT)
 
 
 def test_when_rasa_dies_mid_handoff_it_comes_back_and_the_conversation_goes_on(
