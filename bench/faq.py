@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +189,32 @@ def percent(share: float) -> float:
     return round(100 * share, 1)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Measure every FAQ target of the issue, print it beside its target, draw the report."""
+@dataclass(frozen=True)
+class Measured:
+    """Every figure of the FAQ benchmark: evaluation runs, build, memory, latencies."""
+
+    full: dict[str, Any]
+    full_fp32: dict[str, Any]
+    oos: dict[str, Any]
+    oos_fp32: dict[str, Any]
+    one: dict[str, Any]
+    build_seconds: float
+    memory_mib: float
+    timings: dict[str, list[float]]
+
+    @property
+    def runs(self) -> dict[str, dict[str, Any]]:
+        return {
+            "all FAQs, int8": self.full,
+            "all FAQs, fp32": self.full_fp32,
+            "10 FAQs left out, int8": self.oos,
+            "10 FAQs left out, fp32": self.oos_fp32,
+            "one question per FAQ, int8": self.one,
+        }
+
+
+def measure() -> Measured:
+    """Evaluate the engine on BANKING77 in every configuration, then build and time it."""
     with tempfile.TemporaryDirectory(prefix="bench-faq-") as name:
         workdir = Path(name)
         files = prepare(workdir)
@@ -206,22 +231,28 @@ def main(argv: list[str] | None = None) -> int:
         memory = serving_memory_mib(faq_dir, index_dir)
         queries = [text for text, _ in read_banking77("test")[:LATENCY_QUERIES]]
         timings = latencies(faq_dir, index_dir, queries)
-    engine_ms, plain_ms = (summarize(series).p50 for series in timings.values())
+    return Measured(full, full_fp32, oos, oos_fp32, one, build_seconds, memory, timings)
+
+
+def share(name: str, figure: str, run: dict[str, Any], **row: Any) -> Row:
+    """Return a row of one figure of a run, in percent, higher being better."""
+    baseline = row.pop("baseline", None)
+    return Row(
+        name,
+        percent(run[figure]),
+        row.pop("unit", "%"),
+        baseline=None if baseline is None else percent(baseline[figure]),
+        higher_is_better=True,
+        **row,
+    )
+
+
+def rows_of(m: Measured) -> list[Row]:
+    """Return every figure beside its target and baseline."""
+    full, full_fp32, oos, oos_fp32, one = m.full, m.full_fp32, m.oos, m.oos_fp32, m.one
+    engine_ms, plain_ms = (summarize(series).p50 for series in m.timings.values())
     fp32 = "baseline: the fp32 encoder"
-
-    def share(name: str, figure: str, run: dict[str, Any], **row: Any) -> Row:
-        """Return a row of one figure of a run, in percent, higher being better."""
-        baseline = row.pop("baseline", None)
-        return Row(
-            name,
-            percent(run[figure]),
-            row.pop("unit", "%"),
-            baseline=None if baseline is None else percent(baseline[figure]),
-            higher_is_better=True,
-            **row,
-        )
-
-    rows = [
+    return [
         share(
             "correct direct answers, all FAQs",
             "direct_accuracy",
@@ -308,10 +339,14 @@ def main(argv: list[str] | None = None) -> int:
             target=20.0,
             note="ratio of the p50s above",
         ),
-        Row("index build, 10,003 paraphrases", round(build_seconds, 1), "s", target=60.0),
-        Row("resident memory after one answer", round(memory), "MiB", target=700.0),
+        Row("index build, 10,003 paraphrases", round(m.build_seconds, 1), "s", target=60.0),
+        Row("resident memory after one answer", round(m.memory_mib), "MiB", target=700.0),
     ]
-    print(format_summary(rows), flush=True)
+
+
+def charts_of(m: Measured) -> list[Chart]:
+    """Draw the latencies against the baseline and the decision quality of every run."""
+    engine, plain = m.timings.values()
     figures = (
         "direct_accuracy",
         "in_scope_accuracy",
@@ -319,26 +354,19 @@ def main(argv: list[str] | None = None) -> int:
         "answer_precision",
         "oos_recall",
     )
-    runs = {
-        "all FAQs, int8": full,
-        "all FAQs, fp32": full_fp32,
-        "10 FAQs left out, int8": oos,
-        "10 FAQs left out, fp32": oos_fp32,
-        "one question per FAQ, int8": one,
-    }
-    charts = [
+    return [
         Chart(
             title="Single query: the engine against plain sentence-transformers",
-            series=timings,
-            target=0.2 * plain_ms,
-            caption=f"{len(queries)} BANKING77 test queries, interleaved in one process; "
+            series=m.timings,
+            target=0.2 * summarize(plain).p50,
+            caption=f"{len(engine)} BANKING77 test queries, interleaved in one process; "
             "the target line is a fifth of the baseline's median.",
         ),
         Chart(
             title="Decision quality on BANKING77",
             series={
                 run: [percent(report[figure] or 0.0) for figure in figures]
-                for run, report in runs.items()
+                for run, report in m.runs.items()
             },
             categories=list(figures),
             kind="bar",
@@ -349,12 +377,19 @@ def main(argv: list[str] | None = None) -> int:
             "whatever was decided.",
         ),
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every FAQ target of the issue, print it beside its target, draw the report."""
+    measured = measure()
+    rows = rows_of(measured)
+    print(format_summary(rows), flush=True)
     notes = [
         f"{run}: decisions {report['decisions']}, calibrated {report['thresholds']}, "
         f"build {report['build_s']} s"
-        for run, report in runs.items()
+        for run, report in measured.runs.items()
     ]
-    path = write_report(REPORT, "FAQ engine on BANKING77", rows, charts, notes)
+    path = write_report(REPORT, "FAQ engine on BANKING77", rows, charts_of(measured), notes)
     print(f"    report: {path.relative_to(REPO_ROOT)}")
     return 0
 
