@@ -19,6 +19,8 @@ import socketio
 from bench.accounting import tag_of, tagged
 from bench.actors import Actor, Stage
 from bench.turns import Turn
+from scripts.kb_questions import response_text
+from scripts.stack import REPO_ROOT
 from scripts.widget_socket import AsyncWidgetSocket
 
 ASK_FOR_PERSON = "I want to talk to a person"
@@ -26,6 +28,9 @@ ASK_FOR_PERSON = "I want to talk to a person"
 HANDED_OFF = "I'm bringing in a person"
 BOT_FAILED = "Sorry, something went wrong on my side"  # and a person takes over
 BOT_BACK = "I'm back"
+# Said before the answer when a turn runs long (bot/busy.py): counted, not taken for the answer.
+BUSY = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_busy")
+BUSY_EVENT = "replies preceded by 'the bot is busy'"
 CUSTOMER_VISIBLE_ERRORS = {
     "Sorry, I can't reach our team": "customer told the team is unreachable",
     BOT_FAILED: "customer told the bot failed (handed off)",
@@ -88,6 +93,9 @@ class RestCustomer(Customer):
                 self.seen.errors[f"REST {type(error).__name__}"] += 1
                 replies = []
             texts = [str(reply.get("text", "")) for reply in replies if isinstance(reply, dict)]
+            if BUSY in texts:
+                self.seen.events[BUSY_EVENT] += 1
+                texts.remove(BUSY)
             self.record_answer(asked, "rest", turn, texts)
             await self.pause(self.plan.customer_pause_s)
 
@@ -117,6 +125,9 @@ class SocketCustomer(Customer):
         """Sort what arrives: an agent's words, a handoff's start or end, or a bot reply."""
         arrived = self.clock()
         text = str(payload.get("text", ""))
+        if text == BUSY:
+            self.seen.events[BUSY_EVENT] += 1
+            return
         message = tag_of(text)
         if message is not None:
             self.seen.agent_to_customer.arrived(self.session_id, message, arrived)

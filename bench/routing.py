@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from bench.report import Chart, Row, format_summary, say, write_report
-from scripts.kb_questions import KbQuestion, did_you_mean_text, kb_questions, reached_its_faq
+from scripts.kb_questions import KbQuestion, kb_questions, reached_its_faq, response_text
 from scripts.stack import REPO_ROOT, Stack, running_stack
 
 REPORT_PATH = REPO_ROOT / "reports" / "bench" / "routing.html"
@@ -67,7 +67,7 @@ def share(outcomes: list[bool], members: list[bool]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Ask every KB text through Rasa, print the routing figures and write the report."""
-    did_you_mean = did_you_mean_text(REPO_ROOT / "bot" / "domain.yml")
+    did_you_mean = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_did_you_mean")
     questions = list(kb_questions(REPO_ROOT / "data" / "faq", channel="web"))
     say(f"starting a private stack; {len(questions)} texts to ask, {CONCURRENT_CUSTOMERS} at once")
     with (

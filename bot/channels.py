@@ -40,6 +40,7 @@ from sanic import Blueprint
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
+from bot.busy import patient
 from bot.failsafe import guarded
 from bot.privacy import masked
 from bot.rasa_server import attach_to
@@ -54,8 +55,10 @@ MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
-    """Mask card numbers first, then screen and guard a message handler that ends every turn."""
-    return finished(masked(guarded(screened(on_new_message), bot_settings())))
+    """Mask card numbers first, then screen, guard and time a handler that ends every turn."""
+    settings = bot_settings()
+    guarded_turn = guarded(screened(on_new_message), settings)
+    return finished(masked(patient(guarded_turn, settings.busy_notice_after_s)))
 
 
 def finished(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:

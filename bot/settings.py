@@ -14,7 +14,8 @@ class BotSettings:
     """Where the Rasa process reaches the handoff server, and the secrets it checks clients by.
 
     `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
-    `widget_origins` are the pages allowed to open Rasa's socket.io from a browser.
+    `widget_origins` are the pages allowed to open Rasa's socket.io from a browser;
+    a turn with no reply after `busy_notice_after_s` tells the customer the bot is busy.
     """
 
     handoff_url: str
@@ -23,6 +24,7 @@ class BotSettings:
     chat_session_secret: str = ""
     widget_origins: tuple[str, ...] = ()
     request_timeout_s: float = 5.0
+    busy_notice_after_s: float = 3.0
 
     @classmethod
     def from_env(cls) -> BotSettings:
@@ -33,6 +35,9 @@ class BotSettings:
             rasa_api_token=os.environ.get("RASA_API_TOKEN", ""),
             chat_session_secret=os.environ.get("CHAT_SESSION_SECRET", ""),
             widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),
+            busy_notice_after_s=float(
+                os.environ.get("BUSY_NOTICE_AFTER_S") or cls.busy_notice_after_s
+            ),
         )
 
 

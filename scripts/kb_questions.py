@@ -85,7 +85,7 @@ def reached_its_faq(question: KbQuestion, replies: list[dict[str, Any]], did_you
     )
 
 
-def did_you_mean_text(domain_file: Path) -> str:
-    """Return the text of the "Did you mean...?" response, as the domain defines it."""
+def response_text(domain_file: Path, response: str) -> str:
+    """Return the text of a response (`utter_did_you_mean`...) as the domain defines it."""
     domain = yaml.safe_load(Path(domain_file).read_text(encoding="utf-8"))
-    return str(domain["responses"]["utter_did_you_mean"][0]["text"])
+    return str(domain["responses"][response][0]["text"])

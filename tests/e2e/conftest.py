@@ -24,9 +24,9 @@ RUNNING: list[Stack] = []
 
 
 @contextmanager
-def watched_stack(workdir: Path) -> Iterator[Stack]:
+def watched_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
     """Run a stack whose processes' log goes with the report of a test that fails on it."""
-    with running_stack(workdir) as running:
+    with running_stack(workdir, **settings) as running:
         RUNNING.append(running)
         try:
             yield running

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from lumen.vocabulary import REST_SENDERS
-from scripts.stack import Stack, serving_process
+from scripts.kb_questions import response_text
+from scripts.stack import REPO_ROOT, Stack, serving_process
 from tests.e2e.clients import (
     QUIET_PERIOD_S,
     WidgetClient,
@@ -38,7 +39,8 @@ FAILSAFE_TEXT = "something went wrong on my side"
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack of its own, for faults that must not reach other tests."""
-    with watched_stack(tmp_path_factory.mktemp("faults")) as stack:
+    # The bot says it is busy after a second: well before the action call's timeout.
+    with watched_stack(tmp_path_factory.mktemp("faults"), BUSY_NOTICE_AFTER_S="1") as stack:
         yield stack
 
 
@@ -99,6 +101,24 @@ def test_when_the_action_server_dies_or_hangs_the_customer_is_told_and_handed_of
     # The supervisor replaces the dead or hung process; the bot answers questions again.
     restarted(stack, port, worker)
     asks_faq_and_gets_the_answer(stack, "wifi_access")
+
+
+def test_a_slow_turn_tells_the_customer_the_bot_is_busy_then_answers(supervised: Stack):
+    stack = supervised
+    worker = serving_process(stack.env["ACTION_SERVER_PORT"])
+    wifi = faq("wifi_access")
+    customer = WidgetClient(stack.rasa_url)
+    try:
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            customer.say(wifi.paraphrases[0])
+            first = customer.next_reply()
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        assert first["text"] == response_text(REPO_ROOT / "bot" / "domain.yml", "utter_busy")
+        customer.reply_containing(wifi.answer.strip())
+    finally:
+        customer.close()
 
 
 def test_a_rest_customer_who_hangs_up_mid_turn_is_still_heard(supervised: Stack, token: str):

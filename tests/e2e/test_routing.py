@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bench.routing import ask_all
-from scripts.kb_questions import did_you_mean_text, kb_questions, reached_its_faq
+from scripts.kb_questions import kb_questions, reached_its_faq, response_text
 from scripts.stack import REPO_ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -19,7 +19,7 @@ TARGET = 0.99
 
 
 def test_every_kb_question_reaches_its_faq_through_rasa(stack: Stack):
-    did_you_mean = did_you_mean_text(REPO_ROOT / "bot" / "domain.yml")
+    did_you_mean = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_did_you_mean")
     questions = list(kb_questions(REPO_ROOT / "data" / "faq", channel="web"))
     replies = ask_all(stack, questions)
     missed = [
