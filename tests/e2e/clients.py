@@ -8,10 +8,13 @@ from typing import Any
 
 import requests
 
-from scripts.stack import Stack
+from scripts.kb_questions import response_text
+from scripts.stack import REPO_ROOT, Stack
 from scripts.widget_socket import WidgetSocket
 
 REPLY_TIMEOUT_S = 30
+# What the bot says first when a turn runs long (bot/busy.py); the reply still follows.
+BUSY_NOTICE = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_busy")
 QUIET_PERIOD_S = 4
 
 
@@ -23,8 +26,15 @@ class WidgetClient(WidgetSocket):
         super().__init__(rasa_url, self.replies.put, session_token=session_token)
 
     def next_reply(self) -> dict[str, Any]:
-        """Return the next message the bot or an agent sent to this socket."""
-        return self.replies.get(timeout=REPLY_TIMEOUT_S)
+        """Return the next message the bot or an agent sent to this socket.
+
+        A busy notice is not a reply: a slow turn on a busy machine says it first.
+        """
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while True:
+            reply = self.replies.get(timeout=max(0.1, deadline - time.monotonic()))
+            if reply.get("text") != BUSY_NOTICE:
+                return reply
 
     def reply_containing(self, fragment: str) -> dict[str, Any]:
         """Return the first reply whose text contains `fragment`, skipping others."""
