@@ -67,7 +67,8 @@ class Event:
     title: str
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: a loaded venue is one object, cached per venue.
+@dataclass(frozen=True, eq=False)
 class Venue:
     """Everything data/venue says, checked."""
 

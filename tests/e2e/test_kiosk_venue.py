@@ -1,0 +1,75 @@
+"""A kiosk that knows where and when it is: the real stack, its clock set by VENUE_NOW."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.stack import Stack
+from tests.e2e.clients import KioskClient, agent_api, wait_until_queued
+from tests.e2e.conftest import watched_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# A Tuesday evening on the ship (local time): the Lumen Trio plays in the Lounge.
+EVENING = "2026-12-01T21:45"
+
+
+@pytest.fixture(scope="module")
+def ship_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own whose action server reads the schedule at a fixed time."""
+    workdir: Path = tmp_path_factory.mktemp("kiosk-stack")
+    with watched_stack(workdir, VENUE_NOW=EVENING) as stack:
+        yield stack
+
+
+@pytest.fixture
+def reception_kiosk(ship_stack: Stack) -> Iterator[KioskClient]:
+    kiosk = KioskClient(ship_stack.rasa_url, "reception-2")
+    yield kiosk
+    kiosk.close()
+
+
+def test_whats_on_now_gives_the_running_event_and_the_way_from_this_kiosk(
+    reception_kiosk: KioskClient,
+):
+    reception_kiosk.say("what's on now?")
+    reply = reception_kiosk.reply_containing("On now: Live music with the Lumen Trio")
+    assert "until 23:30, in the Lounge" in reply["text"]
+    assert "1. Go to the midship lift beside Reception." in reply["text"]
+    assert "2. Take the midship lift up to deck 3." in reply["text"]
+    assert "Next: Late-night piano" in reception_kiosk.next_reply()["text"]
+
+
+def test_the_way_back_to_cabin_214_from_this_kiosk(reception_kiosk: KioskClient):
+    reception_kiosk.say("how do I get back to cabin 214?")
+    reply = reception_kiosk.reply_containing("The deck 2 cabin corridor is on deck 2, midship.")
+    assert "1. Go to the midship lift beside Reception." in reply["text"]
+    assert "2. Step into the cabin corridor beside the lift." in reply["text"]
+    assert "Cabin 214 is along this corridor" in reply["text"]
+
+
+def test_talk_to_a_person_sends_the_guest_to_reception_then_reaches_the_console_with_the_place(
+    ship_stack: Stack,
+):
+    kiosk = KioskClient(ship_stack.rasa_url, "lounge-3")
+    try:
+        # Nobody has signed in yet: the guest is sent to the nearest staffed desk, no email asked.
+        kiosk.say("/request_human")
+        reply = kiosk.reply_containing("Nobody from our team can answer on this screen")
+        assert "The crew at Reception can help." in reply["text"]
+        assert "2. Take the midship lift down to deck 2." in reply["text"]
+
+        token = ship_stack.log_in("alice", ship_stack.create_agent("alice"))
+        kiosk.say("/request_human")
+        kiosk.reply_containing("in the queue")
+        queued = wait_until_queued(ship_stack, token, kiosk.session_id)
+        detail = agent_api(ship_stack, token, "GET", f"/api/conversations/{queued['id']}")
+        assert (detail["kiosk_id"], detail["kiosk_location"]) == (
+            "lounge-3",
+            "Lounge (deck 3, forward)",
+        )
+    finally:
+        kiosk.close()
