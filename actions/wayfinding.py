@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from spacy.matcher import PhraseMatcher
@@ -110,10 +110,24 @@ def whats_on_messages(venue: Venue, now: datetime, text: str, here: Place | None
     return messages
 
 
-class UsesVenue:
-    """Give an action an optional injected venue and clock, else the process's own."""
+class VenueAction(YieldsToFaq):
+    """Answer from the venue, unless the FAQ answers the text outright with another topic.
 
-    def __init__(self, venue: Venue | None = None, clock: Clock | None = None) -> None:
+    DIET hears "how much is a beer at the bar" as directions and "birthday cake on board" as
+    what's on; the FAQ knows them. The FAQs the venue answers live (tagged `live_topic`:
+    the programme, directions) never take the question back.
+    """
+
+    live_topic: str
+
+    def __init__(
+        self,
+        client: HandoffClient | None = None,
+        engine: FaqEngine | None = None,
+        venue: Venue | None = None,
+        clock: Clock | None = None,
+    ):
+        super().__init__(client, engine)
         self._venue = venue
         self._clock = clock
 
@@ -124,51 +138,6 @@ class UsesVenue:
     def now(self) -> datetime:
         return (self._clock or settings_clock)()
 
-
-class ActionWhatsOn(UsesVenue, Action):
-    """Say what is on now and next, with the way there from a kiosk."""
-
-    def name(self) -> str:
-        return "action_whats_on"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        try:
-            venue = self.venue
-            messages = whats_on_messages(
-                venue,
-                self.now(),
-                tracker.latest_message.get("text") or "",
-                kiosk_place(venue, tracker),
-            )
-        except Exception:
-            logger.exception("The programme could not be read")
-            dispatcher.utter_message(
-                text="Sorry, I can't read the programme right now. The crew at reception can help."
-            )
-            return []
-        for message in messages:
-            dispatcher.utter_message(text=message)
-        return []
-
-
-class ActionDirections(UsesVenue, YieldsToFaq):
-    """Give the way to a cabin or place from the kiosk; an unknown one gets the information desk."""
-
-    def __init__(
-        self,
-        client: HandoffClient | None = None,
-        engine: FaqEngine | None = None,
-        venue: Venue | None = None,
-        clock: Clock | None = None,
-    ):
-        YieldsToFaq.__init__(self, client, engine)
-        UsesVenue.__init__(self, venue, clock)
-
-    def name(self) -> str:
-        return "action_directions"
-
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
@@ -176,11 +145,49 @@ class ActionDirections(UsesVenue, YieldsToFaq):
         try:
             decision: Decision | None = faq.decide(tracker)
         except Exception:
-            logger.exception("FAQ search failed; giving directions as asked")
+            logger.exception("FAQ search failed; answering from the venue")
             decision = None
-        if decision is not None and decision.kind == "answer" and decision.hits[0].faq.escalate:
-            return faq.answer(decision, dispatcher, tracker)  # an emergency before a route
-        return self.reply(decision, dispatcher, tracker)
+        if (
+            decision is not None
+            and decision.kind == "answer"
+            and self.live_topic not in decision.hits[0].faq.tags
+        ):
+            return faq.answer(decision, dispatcher, tracker)
+        try:
+            return self.reply(decision, dispatcher, tracker)
+        except Exception:
+            logger.exception("The venue data could not be used")
+            dispatcher.utter_message(
+                text="Sorry, I can't look that up right now. The crew at reception can help."
+            )
+            return []
+
+
+class ActionWhatsOn(VenueAction):
+    """Say what is on now and next, with the way there from a kiosk."""
+
+    live_topic = "programme"
+
+    def name(self) -> str:
+        return "action_whats_on"
+
+    def reply(
+        self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        venue = self.venue
+        text = tracker.latest_message.get("text") or ""
+        for message in whats_on_messages(venue, self.now(), text, kiosk_place(venue, tracker)):
+            dispatcher.utter_message(text=message)
+        return []
+
+
+class ActionDirections(VenueAction):
+    """Give the way to a cabin or place from the kiosk; an unknown one gets the information desk."""
+
+    live_topic = "directions"
+
+    def name(self) -> str:
+        return "action_directions"
 
     def reply(
         self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -198,7 +205,8 @@ class ActionDirections(UsesVenue, YieldsToFaq):
             if wanted.cabin is not None:
                 message += f"\nCabin {wanted.cabin} is along this corridor: {venue.cabin_sides}."
             dispatcher.utter_message(text=message)
-        elif decision is not None and decision.kind == "answer":
+        elif decision is not None and decision.kind != "none":
+            # No place named: a question after all ("how much to hold the cabin?").
             return self.faq.answer(decision, dispatcher, tracker)
         else:
             dispatcher.utter_message(

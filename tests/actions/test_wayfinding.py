@@ -13,6 +13,7 @@ from actions.wayfinding import ActionDirections, ActionWhatsOn
 from scripts.stack import REPO_ROOT
 from tests.actions.conftest import (
     EMERGENCY,
+    REFUND,
     FakeEngine,
     FakeHandoffClient,
     decision,
@@ -43,7 +44,7 @@ def ask(action, dispatcher, text: str, intent: str, metadata: dict) -> list[str]
 
 def whats_on(ship: Venue, when: str) -> ActionWhatsOn:
     now = datetime.fromisoformat(when).replace(tzinfo=ship.timezone)
-    return ActionWhatsOn(venue=ship, clock=lambda: now)
+    return ActionWhatsOn(FakeHandoffClient(), not_a_question(), venue=ship, clock=lambda: now)
 
 
 def directions(ship: Venue, engine: FakeEngine | None = None) -> ActionDirections:
@@ -186,3 +187,16 @@ def test_nobody_on_duty_sends_the_kiosk_guest_to_the_nearest_desk_not_for_an_ema
     assert client.abandoned == [7]
     assert SlotSet("handoff_active", False) in events
     assert SlotSet("taking_message", False) in events
+
+
+def test_a_question_the_faq_answers_outright_on_another_topic_gets_its_answer(ship, dispatcher):
+    # DIET may hear a question as "what's on"; the FAQ knows better.
+    engine = FakeEngine(decision("answer", REFUND))
+    said = ask(
+        ActionWhatsOn(FakeHandoffClient(), engine, venue=ship),
+        dispatcher,
+        "when do i get my money back",
+        "ask_whats_on",
+        ON_THE_WEBSITE,
+    )
+    assert said == [REFUND.answer]
