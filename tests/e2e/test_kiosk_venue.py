@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from scripts.stack import Stack
 from tests.e2e.clients import KioskClient, agent_api, wait_until_queued
 from tests.e2e.conftest import watched_stack
+from tests.e2e.pages import ask
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -32,15 +34,17 @@ def reception_kiosk(ship_stack: Stack) -> Iterator[KioskClient]:
     kiosk.close()
 
 
-def test_whats_on_now_gives_the_running_event_and_the_way_from_this_kiosk(
-    reception_kiosk: KioskClient,
+def test_whats_on_now_on_the_kiosk_page_gives_the_running_event_and_the_way_from_it(
+    ship_stack: Stack, new_page: Callable[[], Page]
 ):
-    reception_kiosk.say("what's on now?")
-    reply = reception_kiosk.reply_containing("On now: Live music with the Lumen Trio")
-    assert "until 23:30, in the Lounge" in reply["text"]
-    assert "1. Go to the midship lift beside Reception." in reply["text"]
-    assert "2. Take the midship lift up to deck 3." in reply["text"]
-    assert "Next: Late-night piano" in reception_kiosk.next_reply()["text"]
+    page = new_page()
+    page.goto(f"{ship_stack.handoff_url}/kiosk?kiosk_id=reception-2")
+    ask(page, "what's on now?")
+    on_now = page.locator(".lrc-msg--bot", has_text="On now: Live music with the Lumen Trio")
+    expect(on_now).to_contain_text("until 23:30, in the Lounge")
+    expect(on_now).to_contain_text("1. Go to the midship lift beside Reception.")
+    expect(on_now).to_contain_text("2. Take the midship lift up to deck 3.")
+    expect(page.locator(".lrc-msg--bot", has_text="Next: Late-night piano")).to_be_visible()
 
 
 def test_the_way_back_to_cabin_214_from_this_kiosk(reception_kiosk: KioskClient):
@@ -52,7 +56,7 @@ def test_the_way_back_to_cabin_214_from_this_kiosk(reception_kiosk: KioskClient)
 
 
 def test_talk_to_a_person_sends_the_guest_to_reception_then_reaches_the_console_with_the_place(
-    ship_stack: Stack,
+    ship_stack: Stack, new_page: Callable[[], Page]
 ):
     kiosk = KioskClient(ship_stack.rasa_url, "lounge-3")
     try:
@@ -62,7 +66,8 @@ def test_talk_to_a_person_sends_the_guest_to_reception_then_reaches_the_console_
         assert "The crew at Reception can help." in reply["text"]
         assert "2. Take the midship lift down to deck 2." in reply["text"]
 
-        token = ship_stack.log_in("alice", ship_stack.create_agent("alice"))
+        password = ship_stack.create_agent("alice")
+        token = ship_stack.log_in("alice", password)
         kiosk.say("/request_human")
         kiosk.reply_containing("in the queue")
         queued = wait_until_queued(ship_stack, token, kiosk.session_id)
@@ -70,6 +75,18 @@ def test_talk_to_a_person_sends_the_guest_to_reception_then_reaches_the_console_
         assert (detail["kiosk_id"], detail["kiosk_location"]) == (
             "lounge-3",
             "Lounge (deck 3, forward)",
+        )
+
+        # The console shows the kiosk's place first among the facts.
+        console = new_page()
+        console.goto(f"{ship_stack.handoff_url}/console")
+        console.get_by_label("Username").fill("alice")
+        console.get_by_label("Password").fill(password)
+        console.get_by_role("button", name="Sign in").click()
+        console.locator(f'#queued-list .queue-item[data-id="{queued["id"]}"]').click()
+        expect(console.locator("#facts dt").first).to_have_text("Kiosk")
+        expect(console.locator("#facts dd").first).to_have_text(
+            "Lounge (deck 3, forward) · lounge-3"
         )
     finally:
         kiosk.close()
