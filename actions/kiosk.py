@@ -12,6 +12,7 @@ from lumen.context_packet import session_metadata
 from lumen.vocabulary import Channel
 from venue.data import Place, Venue, load_venue
 from venue.routes import steps
+from venue.schedule import local_now
 
 
 @lru_cache(maxsize=1)
@@ -22,11 +23,7 @@ def shared_venue() -> Venue:
 
 def settings_clock() -> datetime:
     """Return now: the settings' fixed time (tests only) or the real clock, in the venue's zone."""
-    venue = shared_venue()
-    fixed = ActionSettings.from_env().venue_now
-    if fixed is None:
-        return datetime.now(venue.timezone)
-    return fixed if fixed.tzinfo else fixed.replace(tzinfo=venue.timezone)
+    return local_now(shared_venue(), ActionSettings.from_env().venue_now)
 
 
 def kiosk_place(venue: Venue, tracker: Tracker) -> Place | None:

@@ -29,7 +29,7 @@ WEBSITE = {"channel": "web", "page_url": "https://lumen-river.example/faq"}
 KINDS = [
     ("what's on now (kiosk)", "what's on now?", KIOSK, "On now:"),
     ("route to cabin 214 (kiosk)", "how do I get back to cabin 214?", KIOSK, "From here:"),
-    ("plain FAQ answer (web)", "How do I connect to the wifi?", WEBSITE, "wifi"),
+    ("plain FAQ answer (web)", "How do I connect to the wifi?", WEBSITE, "Lumen-Guest"),
 ]
 
 

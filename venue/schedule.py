@@ -13,6 +13,13 @@ EVENING = time(18, 0)
 LOOKAHEAD = timedelta(days=1)
 
 
+def local_now(venue: Venue, fixed: datetime | None = None) -> datetime:
+    """Return now in the venue's zone, or `fixed` (tests), read as local when it has no offset."""
+    if fixed is None:
+        return datetime.now(venue.timezone)
+    return fixed if fixed.tzinfo else fixed.replace(tzinfo=venue.timezone)
+
+
 @dataclass(frozen=True)
 class Showing:
     """One event on one day: its local start and end."""

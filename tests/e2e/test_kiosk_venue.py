@@ -39,12 +39,27 @@ def test_whats_on_now_on_the_kiosk_page_gives_the_running_event_and_the_way_from
 ):
     page = new_page()
     page.goto(f"{ship_stack.handoff_url}/kiosk?kiosk_id=reception-2")
+    attract = page.locator("#attract")
+    expect(attract).to_contain_text("Ask Lumen")
+    expect(attract).to_contain_text("Next on board: Late-night piano at 23:30, Lounge")
+    page.get_by_role("button", name="Tap to ask").click()
+    expect(attract).to_be_hidden()
     ask(page, "what's on now?")
     on_now = page.locator(".lrc-msg--bot", has_text="On now: Live music with the Lumen Trio")
     expect(on_now).to_contain_text("until 23:30, in the Lounge")
     expect(on_now).to_contain_text("1. Go to the midship lift beside Reception.")
     expect(on_now).to_contain_text("2. Take the midship lift up to deck 3.")
     expect(page.locator(".lrc-msg--bot", has_text="Next: Late-night piano")).to_be_visible()
+
+    # Start over: the attract screen again, and nothing of this guest in the page or storage.
+    page.get_by_role("button", name="Start over").click()
+    expect(attract).to_be_visible()
+    expect(page.get_by_role("button", name="Tap to ask")).to_be_visible()
+    expect(page.locator(".lrc-msg--user")).to_have_count(0)
+    assert "Lumen Trio" not in page.content()
+    assert "what's on now" not in page.content()
+    stored = page.evaluate("JSON.stringify({...localStorage, ...sessionStorage})")
+    assert "what's on" not in stored and "Lumen Trio" not in stored
 
 
 def test_the_way_back_to_cabin_214_from_this_kiosk(reception_kiosk: KioskClient):
