@@ -105,3 +105,19 @@ def test_talk_to_a_person_sends_the_guest_to_reception_then_reaches_the_console_
         )
     finally:
         kiosk.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "heard"),
+    [
+        ("anything tonight?", "Next: Late-night piano, 23:30 to 00:30, in the Lounge."),
+        ("what's next in the lounge?", "Next: Late-night piano"),
+        ("where's the medical centre?", "The Medical Centre is on deck 1, aft.\nFrom here:"),
+        ("how do I get to cabin 999?", "I don't know a cabin 999 on this ship."),
+    ],
+)
+def test_the_kiosks_questions_reach_the_venue(
+    reception_kiosk: KioskClient, question: str, heard: str
+):
+    reception_kiosk.say(question)
+    reception_kiosk.reply_containing(heard)
