@@ -39,12 +39,12 @@ FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER)
 SOCKETIO_CLIENT := handoff_server/static/vendor/socket.io.min.js
 SOCKETIO_CLIENT_VERSION := 4.8.1
 
-.PHONY: help setup run test lint format venvs model index db browser bench load clean distclean
+.PHONY: help setup run test lint format venvs model index db venue browser bench load clean distclean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: .env venvs model index db $(SOCKETIO_CLIENT) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database.
+setup: .env venvs model index db venue $(SOCKETIO_CLIENT) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database; check the venue.
 
 run: setup ## Set up, then run Rasa, the action server and the handoff server, supervised.
 	@# supervisord in the foreground (supervision/): each server restarted alone when it exits
@@ -120,6 +120,10 @@ $(FAQ_INDEX_STAMP): $(APP_VENV_STAMP) $(FAQ_INPUTS) $(FAQ_BUILDER)
 db: .env $(HANDOFF_VENV_STAMP) ## Create or upgrade the handoff database schema.
 	@mkdir -p var
 	$(HANDOFF_VENV)/bin/python -m handoff_server migrate
+
+# Read by the action server at run time, not trained on: checking it is all setup does.
+venue: $(APP_VENV_STAMP) ## Check the venue data (data/venue): places, connections, kiosks, schedule.
+	$(PYTHON) -m venue check data/venue
 
 $(SOCKETIO_CLIENT):
 	@echo "==> Fetching the socket.io browser client $(SOCKETIO_CLIENT_VERSION) from the npm registry"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from actions.kiosk import kiosk_place, place_label, shared_venue
 from lumen import context_packet as packets
 from lumen.vocabulary import HandoffReason
+from venue.data import VenueError
+
+logger = logging.getLogger(__name__)
 
 INTENT_REASONS = {
     "request_human": HandoffReason.CUSTOMER_REQUEST,
@@ -44,8 +49,11 @@ def handoff_reason(tracker: Tracker) -> str:
 def context_packet(
     tracker: Tracker, reason: str, just_said: list[str] | None = None
 ) -> dict[str, Any]:
-    """Assemble the packet for POST /api/handoffs; `just_said` is what this turn uttered."""
-    return packets.context_packet(
+    """Assemble the packet for POST /api/handoffs; `just_said` is what this turn uttered.
+
+    From a kiosk the venue data names its place, for the agent to find the guest by.
+    """
+    packet = packets.context_packet(
         tracker.sender_id,
         tracker.events,
         tracker.slots,
@@ -53,3 +61,11 @@ def context_packet(
         just_said=just_said or [],
         sentiment_of=sentiment_of,
     )
+    try:
+        place = kiosk_place(shared_venue(), tracker)
+    except VenueError:
+        logger.exception("The venue data could not be read; the kiosk's place is left out")
+        place = None
+    if place is not None:
+        packet["kiosk_location"] = place_label(place)
+    return packet

@@ -11,7 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import context_packet
 from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavailable
+from actions.kiosk import desk_text, kiosk_place, shared_venue
 from lumen.handoff_api import handed_off_slots
+from venue.data import VenueError
+from venue.routes import nearest_staffed
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +73,43 @@ def hand_off(
         ):
             dispatcher.utter_message(response="utter_ask_details_while_waiting")
         return events
+    desk = staffed_desk_instead(client, dispatcher, tracker, handoff["id"])
+    if desk is not None:
+        return desk
     contact = contact_of(tracker)
     if contact:
         dispatcher.utter_message(response="utter_leave_message_for_contact", contact=contact)
     else:
         dispatcher.utter_message(response="utter_leave_message")
     return events
+
+
+def staffed_desk_instead(
+    client: HandoffClient, dispatcher: CollectingDispatcher, tracker: Tracker, handoff_id: int
+) -> list[EventType] | None:
+    """At a kiosk with nobody on duty, send the guest to the nearest staffed desk.
+
+    A passer-by leaves no email for a reply: the conversation leaves the queue and the bot
+    is back in charge. None when not at a kiosk the venue knows.
+    """
+    try:
+        venue = shared_venue()
+        here = kiosk_place(venue, tracker)
+    except VenueError:
+        logger.exception("The venue data could not be read; taking a message instead")
+        return None
+    if here is None:
+        return None
+    desk = venue.places[nearest_staffed(venue, here.id)]
+    dispatcher.utter_message(
+        text="Nobody from our team can answer on this screen right now, but you can talk to "
+        f"someone in person. {desk_text(venue, here, desk)}"
+    )
+    try:
+        client.abandon(handoff_id)
+    except HandoffUnavailable:
+        logger.exception("Taking handoff %s out of the queue failed", handoff_id)
+    return bot_in_charge()
 
 
 def bot_in_charge() -> list[EventType]:

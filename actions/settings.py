@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from lumen.handoff_api import service_endpoint
@@ -25,6 +26,9 @@ class ActionSettings:
     faq_sync_interval_s: float = 3.0
     faq_index_dir: Path = REPO_ROOT / "models" / "faq"
     faq_data_dir: Path = REPO_ROOT / "data" / "faq"
+    venue_dir: Path = REPO_ROOT / "data" / "venue"
+    # A fixed "now" for the schedule, for tests only (VENUE_NOW, ISO 8601); None: the clock.
+    venue_now: datetime | None = None
 
     @classmethod
     def from_env(cls) -> ActionSettings:
@@ -37,4 +41,8 @@ class ActionSettings:
             # Relative paths are the repository's.
             faq_index_dir=REPO_ROOT / os.environ.get("FAQ_INDEX_DIR", "models/faq"),
             faq_data_dir=REPO_ROOT / os.environ.get("FAQ_DATA_DIR", "data/faq"),
+            venue_dir=REPO_ROOT / os.environ.get("VENUE_DIR", "data/venue"),
+            venue_now=datetime.fromisoformat(os.environ["VENUE_NOW"])
+            if os.environ.get("VENUE_NOW")
+            else None,
         )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
@@ -15,6 +18,8 @@ from lumen.vocabulary import (
     TURN_ROLE_LABELS,
     HandoffReason,
 )
+from venue.data import Venue, load_venue
+from venue.schedule import local_now, programme
 
 pages = Blueprint("pages", __name__)
 
@@ -94,6 +99,32 @@ def kiosk() -> str:
         idle_s=_seconds("idle", DEFAULT_KIOSK_IDLE_S, 1, 3600),
         countdown_s=_seconds("countdown", DEFAULT_KIOSK_COUNTDOWN_S, 1, 120),
     )
+
+
+@lru_cache(maxsize=1)
+def venue_of(directory: Path) -> Venue:
+    """Load the kiosks' venue once per process (data/venue is checked at setup)."""
+    return load_venue(directory)
+
+
+@pages.get("/kiosk/next")
+def kiosk_next() -> dict[str, Any]:
+    """Say what's on next on board, for the kiosk's attract screen (the public programme)."""
+    settings = services().settings
+    venue = venue_of(settings.venue_dir)
+    upcoming = programme(venue, local_now(venue, settings.venue_now)).next
+    if not upcoming:
+        return {"next": None}
+    showing = upcoming[0]
+    place = venue.places[showing.event.place]
+    return {
+        "next": {
+            "title": showing.event.title,
+            "start": f"{showing.start:%H:%M}",
+            "place": place.name.removeprefix("the "),
+            "where": place.where,
+        }
+    }
 
 
 @pages.get("/console")

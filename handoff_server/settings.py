@@ -97,6 +97,10 @@ class Settings:
     sse_keepalive_s: float
     access_log: bool
     faq_data_dir: Path
+    # The venue of the kiosks (data/venue), for the attract screen's "next on board"; a fixed
+    # "now" for its schedule, for tests only (VENUE_NOW, as the action server reads it).
+    venue_dir: Path
+    venue_now: datetime | None
     # Failed sign-ins allowed, in Flask-Limiter's notation ("10 per 10 minutes"), and where
     # the counts live: memory:// for one process, redis://HOST:PORT when scaled out.
     sign_in_limit_per_address: str
@@ -171,6 +175,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         access_log=_flag(get("HANDOFF_ACCESS_LOG", "true")),
         # The FAQs supervisors teach questions to; relative to the repository, as the engine's.
         faq_data_dir=REPO_ROOT / get("FAQ_DATA_DIR", "data/faq"),
+        venue_dir=REPO_ROOT / get("VENUE_DIR", "data/venue"),
+        venue_now=datetime.fromisoformat(get("VENUE_NOW")) if get("VENUE_NOW") else None,
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),

@@ -404,7 +404,10 @@ function transcriptTurn(turn) {
 
 function renderFacts(conversation) {
   const customer = conversation.customer ?? {};
+  // A guest at a kiosk is found by its place (from the venue data): it comes first.
+  const kiosk = ["Kiosk", [conversation.kiosk_location, conversation.kiosk_id].filter(Boolean).join(" · ")];
   const facts = [
+    ...(conversation.channel === "kiosk" ? [kiosk] : []),
     ["Customer", customer.name || "Not given"],
     ["Email", customer.email],
     ["Phone", customer.phone],
@@ -412,7 +415,6 @@ function renderFacts(conversation) {
     ["Reason", REASONS[conversation.reason] ?? conversation.reason],
     ["Channel", conversation.channel === "kiosk" ? "Kiosk" : "Website"],
     ["Page", conversation.page_url],
-    ["Kiosk", [conversation.kiosk_id, conversation.kiosk_location].filter(Boolean).join(" · ")],
     ["Language", conversation.locale],
     ["Sentiment", sentimentLabel(conversation.sentiment)],
     ["Team", conversation.team],

@@ -30,8 +30,34 @@ const chat = createChat(document.getElementById("chat"), {
 });
 
 for (const button of document.querySelectorAll(".kiosk-quick-button")) {
-  button.addEventListener("click", () => chat.send(button.dataset.question || button.textContent.trim()));
+  button.addEventListener("click", () => {
+    hideAttract();
+    chat.send(button.dataset.question || button.textContent.trim());
+  });
 }
+
+// The attract screen: the assistant's name, "Tap to ask" and what's on next on board.
+const nextOnBoard = document.getElementById("attract-next");
+function showAttract() {
+  document.body.classList.add("kiosk--attract");
+  nextOnBoard.hidden = true;
+  fetch("/kiosk/next")
+    .then((response) => (response.ok ? response.json() : { next: null }))
+    .then(({ next }) => {
+      if (!next) return;
+      nextOnBoard.textContent = `Next on board: ${next.title} at ${next.start}, ${next.place} (${next.where})`;
+      nextOnBoard.hidden = false;
+    })
+    .catch(() => {}); // the attract screen works without it
+}
+function hideAttract() {
+  document.body.classList.remove("kiosk--attract");
+}
+document.getElementById("tap-to-ask").addEventListener("click", () => {
+  hideAttract();
+  chat.focus();
+});
+showAttract();
 document.getElementById("talk-to-person").addEventListener("click", () => {
   chat.send("/request_human", "I'd like to talk to a person");
 });
@@ -88,6 +114,7 @@ function wipe() {
   clearTimeout(idleTimer);
   setLargeText(false);
   chat.leave();
+  showAttract();
 }
 
 document.getElementById("still-here").addEventListener("click", () => {

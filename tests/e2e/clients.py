@@ -62,6 +62,19 @@ class WidgetClient(WidgetSocket):
         return replies
 
 
+class KioskClient(WidgetClient):
+    """A kiosk screen's socket: its messages carry the kiosk's channel and id, as kiosk.js sends."""
+
+    def __init__(self, rasa_url: str, kiosk_id: str) -> None:
+        self.kiosk_id = kiosk_id
+        super().__init__(rasa_url)
+
+    def say(self, text: str) -> None:
+        """Send a guest's message with the kiosk's session metadata."""
+        metadata = {"channel": "kiosk", "kiosk_id": self.kiosk_id}
+        self.sio.emit("user_uttered", {"message": text, "customData": metadata})
+
+
 def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> Any:
     """Call the handoff API as the agent and return the decoded body."""
     response = requests.request(

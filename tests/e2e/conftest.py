@@ -25,7 +25,10 @@ RUNNING: list[Stack] = []
 
 @contextmanager
 def watched_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
-    """Run a stack whose processes' log goes with the report of a test that fails on it."""
+    """Run a stack whose processes' log goes with the report of a test that fails on it.
+
+    `settings` override variables of its environment, as running_stack's do.
+    """
     with running_stack(workdir, **settings) as running:
         RUNNING.append(running)
         try:
