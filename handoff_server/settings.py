@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
 DEFAULT_PUBLIC_RASA_URL = "http://localhost:5005"
 DEFAULT_TEAM = "general"
+DEFAULT_ASSISTANT_CONFIG = "config/assistant.yml"
 # How long a write waits for the database (another writer's lock) before answering 503. Keep
 # it below the action server's request timeout, so it hears 503 rather than timing out.
 DEFAULT_DB_LOCK_TIMEOUT_S = 3.0
@@ -97,6 +98,8 @@ class Settings:
     sse_keepalive_s: float
     access_log: bool
     faq_data_dir: Path
+    # The business's names, greetings, colours and kiosks (handoff_server/assistant_config.py).
+    assistant_config: Path
     # Failed sign-ins allowed, in Flask-Limiter's notation ("10 per 10 minutes"), and where
     # the counts live: memory:// for one process, redis://HOST:PORT when scaled out.
     sign_in_limit_per_address: str
@@ -171,6 +174,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         access_log=_flag(get("HANDOFF_ACCESS_LOG", "true")),
         # The FAQs supervisors teach questions to; relative to the repository, as the engine's.
         faq_data_dir=REPO_ROOT / get("FAQ_DATA_DIR", "data/faq"),
+        assistant_config=REPO_ROOT / get("ASSISTANT_CONFIG", DEFAULT_ASSISTANT_CONFIG),
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
