@@ -57,6 +57,8 @@ from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, REST_SENDERS
 logger = logging.getLogger(__name__)
 
 MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
+# At most this many missed messages are sent again on resuming (the widget keeps 200).
+MAX_REPLAYED = 200
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
@@ -163,10 +165,14 @@ class FixedSocketIOInput(SocketIOInput):
                 tracker = await agent.tracker_store.retrieve(session_id)
                 await sio.enter_room(sid, session_id, namespace=namespace)
                 await confirm(sid, session_id)
+                missed = [
+                    event
+                    for event in (tracker.events if tracker else [])
+                    if isinstance(event, BotUttered) and event.timestamp > since
+                ]
                 output = FixedSocketIOOutput(sio, self.bot_message_evt)
-                for event in tracker.events if tracker else []:
-                    if isinstance(event, BotUttered) and event.timestamp > since:
-                        await output.send_response(sid, event.message())
+                for event in missed[-MAX_REPLAYED:]:
+                    await output.send_response(sid, event.message())
 
         async def confirm(sid: str, session_id: str) -> None:
             await sio.emit(
