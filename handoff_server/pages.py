@@ -125,6 +125,7 @@ def kiosk() -> str:
         rasa_url=public_rasa_url(),
         kiosk_id=kiosk.id if kiosk else "kiosk",
         kiosk_location=kiosk.location if kiosk else "",
+        kiosk_place=kiosk.place if kiosk else "",
         idle_s=_seconds("idle", DEFAULT_KIOSK_IDLE_S, 1, 3600),
         countdown_s=_seconds("countdown", DEFAULT_KIOSK_COUNTDOWN_S, 1, 120),
     )

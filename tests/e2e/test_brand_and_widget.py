@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from scripts.stack import Stack, free_port
-from tests.e2e.clients import agent_api, wait_for, wait_until_queued
+from scripts.handoff_process import running_handoff_server
+from scripts.stack import Stack
+from tests.e2e.clients import agent_api, wait_until_queued
 from tests.e2e.pages import answer_of, ask, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -25,43 +23,14 @@ HOTEL_PRIMARY = "rgb(91, 26, 50)"  # #5b1a32 in tests/data/hotel/assistant.yml
 
 @pytest.fixture(scope="module")
 def hotel_url(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Run a second handoff server, as `make run` does, configured for the hotel only."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("hotel") / "handoff.log").open("wb")
-    env = {
-        **os.environ,
-        **stack.env,
-        "HANDOFF_PORT": str(port),
-        "ASSISTANT_CONFIG": str(HOTEL),
-        "OUTBOX_WORKER": "false",  # the stack's own server delivers
-    }
-    process = subprocess.Popen(
-        [
-            str(REPO_ROOT / ".venv-handoff" / "bin" / "gunicorn"),
-            "--config",
-            "handoff_server/gunicorn.conf.py",
-            "handoff_server:create_app()",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(f"{url}/healthz"), "the hotel's handoff server to start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.ConnectionError:
-        return False
+    """Run a second handoff server, configured for the hotel only, beside the stack's Rasa."""
+    with running_handoff_server(
+        tmp_path_factory.mktemp("hotel"),
+        ASSISTANT_CONFIG=str(HOTEL),
+        RASA_URL=stack.rasa_url,
+        PUBLIC_RASA_URL=stack.rasa_url,
+    ) as server:
+        yield server.url
 
 
 def test_a_second_business_is_a_second_file(hotel_url: str, new_page: Callable[[], Page]) -> None:
@@ -113,15 +82,20 @@ def test_a_page_overrides_the_widget_title_and_colour(
     expect(page.get_by_role("dialog", name="Spring offers desk")).to_be_visible()
 
 
-def hand_off_to_an_agent(stack: Stack, page: Page, token: str) -> str:
-    """Ask for a person in the widget and have the agent claim it; return the API path."""
+def customer_with_an_agent(
+    stack: Stack, new_page: Callable[[], Page], token: str
+) -> tuple[Page, str]:
+    """Open the widget, ask for a person and have the agent claim it; return the API path."""
+    page = new_page()
+    page.goto(f"{stack.handoff_url}/")
+    open_widget(page)
     ask(page, "I want to talk to a person")
     expect(page.get_by_text("queue", exact=False).last).to_be_visible()
     session_id = page.evaluate("localStorage.getItem('lumen-chat:session')")
     conversation = f"/api/conversations/{wait_until_queued(stack, token, session_id)['id']}"
     agent_api(stack, token, "POST", f"{conversation}/claim")
     expect(page.get_by_text("has joined the conversation")).to_be_visible()
-    return conversation
+    return page, conversation
 
 
 def say_as_agent(stack: Stack, token: str, conversation: str, text: str) -> None:
@@ -131,10 +105,7 @@ def say_as_agent(stack: Stack, token: str, conversation: str, text: str) -> None
 def test_the_launcher_counts_what_arrives_while_the_chat_is_closed(
     stack: Stack, agent_token: str, new_page: Callable[[], Page]
 ) -> None:
-    page = new_page()
-    page.goto(f"{stack.handoff_url}/")
-    open_widget(page)
-    conversation = hand_off_to_an_agent(stack, page, agent_token)
+    page, conversation = customer_with_an_agent(stack, new_page, agent_token)
     page.get_by_role("button", name="Close chat").click()
     badge = page.locator(".lrc-badge")
     expect(badge).to_be_hidden()
@@ -178,10 +149,7 @@ def test_the_widget_works_on_a_320_pixel_touch_screen(stack: Stack, browser: Bro
 def test_after_a_network_drop_every_agent_message_shows_once_in_order(
     stack: Stack, agent_token: str, new_page: Callable[[], Page]
 ) -> None:
-    page = new_page()
-    page.goto(f"{stack.handoff_url}/")
-    open_widget(page)
-    conversation = hand_off_to_an_agent(stack, page, agent_token)
+    page, conversation = customer_with_an_agent(stack, new_page, agent_token)
 
     page.context.set_offline(True)
     expect(page.get_by_text("Connection lost. Reconnecting…")).to_be_visible()

@@ -98,6 +98,14 @@ def test_an_unknown_kiosk_shows_no_location(client):
 
     assert 'data-kiosk-id="kiosk"' in page
     assert 'data-kiosk-location=""' in page
+    assert 'data-kiosk-place=""' in page
+
+
+def test_a_configured_kiosk_shows_its_location_and_knows_its_place(client):
+    page = client.get("/kiosk?kiosk_id=deck3-atrium").text
+
+    assert 'data-kiosk-location="Deck 3 atrium"' in page
+    assert 'data-kiosk-place="deck3-atrium"' in page
 
 
 def test_nothing_of_the_demo_business_is_written_into_the_pages():
