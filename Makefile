@@ -38,13 +38,16 @@ FAQ_BUILDER := $(sort $(wildcard actions/faq/*.py knowledge_base/*.py))
 FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER))
 SOCKETIO_CLIENT := handoff_server/static/vendor/socket.io.min.js
 SOCKETIO_CLIENT_VERSION := 4.8.1
+# The accessibility checker the browser tests inject into pages (never served by the app).
+AXE_CORE := tests/e2e/vendor/axe.min.js
+AXE_CORE_VERSION := 4.10.3
 
-.PHONY: help setup run test lint format venvs model index db venue browser bench load clean distclean
+.PHONY: help setup run test lint format venvs model index db venue config browser bench load clean distclean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: .env venvs model index db venue $(SOCKETIO_CLIENT) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database; check the venue.
+setup: .env venvs model index db venue config $(SOCKETIO_CLIENT) $(AXE_CORE) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database; check the venue and the business's configuration.
 
 run: setup ## Set up, then run Rasa, the action server and the handoff server, supervised.
 	@# supervisord in the foreground (supervision/): each server restarted alone when it exits
@@ -125,12 +128,22 @@ db: .env $(HANDOFF_VENV_STAMP) ## Create or upgrade the handoff database schema.
 venue: $(APP_VENV_STAMP) ## Check the venue data (data/venue): places, connections, kiosks, schedule.
 	$(PYTHON) -m venue check data/venue
 
+config: .env $(HANDOFF_VENV_STAMP) ## Check the business's configuration (ASSISTANT_CONFIG in .env).
+	$(HANDOFF_VENV)/bin/python -m handoff_server check-config
+
 $(SOCKETIO_CLIENT):
 	@echo "==> Fetching the socket.io browser client $(SOCKETIO_CLIENT_VERSION) from the npm registry"
 	@mkdir -p $(@D) && tmp=$$(mktemp -d) && \
 		(cd $$tmp && npm pack --silent socket.io-client@$(SOCKETIO_CLIENT_VERSION) >/dev/null) && \
 		tar -xzf $$tmp/socket.io-client-$(SOCKETIO_CLIENT_VERSION).tgz -C $$tmp package/dist/socket.io.min.js && \
 		mv $$tmp/package/dist/socket.io.min.js $@ && rm -rf $$tmp
+
+$(AXE_CORE):
+	@echo "==> Fetching axe-core $(AXE_CORE_VERSION) from the npm registry"
+	@mkdir -p $(@D) && tmp=$$(mktemp -d) && \
+		(cd $$tmp && npm pack --silent axe-core@$(AXE_CORE_VERSION) >/dev/null) && \
+		tar -xzf $$tmp/axe-core-$(AXE_CORE_VERSION).tgz -C $$tmp package/axe.min.js && \
+		mv $$tmp/package/axe.min.js $@ && rm -rf $$tmp
 
 browser: ## Install Debian's Chromium for the browser tests (if missing).
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each entry is a module of this package with `main(argv) -> int`; add new benchmarks here.
-BENCHMARKS = ["nlu", "routing", "turns", "handoff", "faq", "db_lock", "kiosk"]
+BENCHMARKS = ["nlu", "routing", "turns", "handoff", "faq", "db_lock", "kiosk", "pages"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,10 @@ The socket.io channel fixes what Rasa 3.6's does under python-socketio 5.x:
   message named it again, so any socket could write into and listen to any
   conversation. Now the server issues sessions and binds each to its socket.
 - Its WebSocket transport accepted any `Origin`; now only WIDGET_ORIGINS.
+- What the bot or an agent said while a socket was down (a network drop, a tunnel, a
+  sleeping phone) went to an empty room and was lost. Every message now carries its
+  BotUttered event's `timestamp`; a page that resumes its session names the last one it
+  showed (`since`) and gets what came after, once and in order, before anything new.
 
 REST senders live in a namespace of their own (`rest-<sender>`): a REST client can never
 name a widget customer's conversation, and the REST API stays open to server-side
@@ -36,7 +40,8 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
@@ -52,6 +57,8 @@ from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, REST_SENDERS
 logger = logging.getLogger(__name__)
 
 MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
+# At most this many missed messages are sent again on resuming (the widget keeps 200).
+MAX_REPLAYED = 200
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
@@ -76,7 +83,19 @@ def finished(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callabl
 
 
 class FixedSocketIOOutput(SocketIOOutput):
-    """Socket.io output that sends custom payloads as `{"custom": payload}`."""
+    """Socket.io output that stamps each message and sends custom payloads as `{"custom": ...}`."""
+
+    timestamp: float | None = None
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Send one bot message, each part stamped with its event's time (the page's cursor)."""
+        self.timestamp = message.get("timestamp")
+        await super().send_response(recipient_id, message)
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self.timestamp is not None:
+            response = {**response, "timestamp": self.timestamp}
+        await super()._send_message(socket_id, response)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -112,6 +131,10 @@ class FixedSocketIOInput(SocketIOInput):
         settings = bot_settings()
         tokens = SessionTokens(settings.chat_session_secret)
         rasa_connect = sio.handlers[namespace]["connect"]
+        server: dict[str, Sanic] = {}
+
+        async def remember_server(app: Sanic, *_: Any) -> None:
+            server["app"] = app
 
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
@@ -122,14 +145,36 @@ class FixedSocketIOInput(SocketIOInput):
             return bool(await rasa_connect(sid, environ, auth))
 
         async def session_request(sid: str, data: Any = None) -> None:
-            token = data.get("session_token") if isinstance(data, dict) else None
-            session_id = tokens.session_of(token) or tokens.new_session()
+            data = data if isinstance(data, dict) else {}
+            resumed = tokens.session_of(data.get("session_token"))
+            session_id = resumed or tokens.new_session()
+            since = data.get("since")
             async with sio.session(sid, namespace=namespace) as session:
                 previous = session.get("session_id")
                 session["session_id"] = session_id
             if previous and previous != session_id:
                 await sio.leave_room(sid, previous, namespace=namespace)
-            await sio.enter_room(sid, session_id, namespace=namespace)
+            agent = getattr(server["app"].ctx, "agent", None) if server else None
+            if not resumed or not isinstance(since, int | float) or agent is None:
+                await sio.enter_room(sid, session_id, namespace=namespace)
+                await confirm(sid, session_id)
+                return
+            # Under the conversation's lock no turn runs: nothing is said between reading
+            # what was missed and joining the room, so nothing is lost or shown twice.
+            async with agent.lock_store.lock(session_id):
+                tracker = await agent.tracker_store.retrieve(session_id)
+                await sio.enter_room(sid, session_id, namespace=namespace)
+                await confirm(sid, session_id)
+                missed = [
+                    event
+                    for event in (tracker.events if tracker else [])
+                    if isinstance(event, BotUttered) and event.timestamp > since
+                ]
+                output = FixedSocketIOOutput(sio, self.bot_message_evt)
+                for event in missed[-MAX_REPLAYED:]:
+                    await output.send_response(sid, event.message())
+
+        async def confirm(sid: str, session_id: str) -> None:
             await sio.emit(
                 "session_confirm",
                 {"session_id": session_id, "session_token": tokens.token_for(session_id)},
@@ -175,6 +220,7 @@ class FixedSocketIOInput(SocketIOInput):
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)
         attach_to(socketio_blueprint)
+        socketio_blueprint.listener("after_server_start")(remember_server)
         return socketio_blueprint
 
 

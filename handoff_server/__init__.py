@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import ServiceUnavailable
 
 from handoff_server import api, events, faq_gaps, teaching
+from handoff_server.assistant_config import load_assistant_config
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
 from handoff_server.event_log import EventFeed
@@ -55,6 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         outbox=outbox,
         feed=EventFeed(db),
         knowledge_base=KnowledgeBaseDirectory(settings.faq_data_dir),
+        # Read once at start: a mistake in the file stops the server here, naming the key.
+        assistant=load_assistant_config(settings.assistant_config),
     )
     register_error_handlers(app)
     send_security_headers(app, settings.public_rasa_url)

@@ -1,4 +1,4 @@
-"""Command line: `python -m handoff_server migrate` and `create-agent USERNAME --role ROLE`."""
+"""Command line: `python -m handoff_server migrate`, `check-config`, `create-agent NAME`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from handoff_server import accounts
+from handoff_server.assistant_config import AssistantConfigError, load_assistant_config
 from handoff_server.db import Database, make_engine, migrate, resolve_url
 from handoff_server.domain_errors import HandoffError
 from handoff_server.settings import load_env_file, load_settings
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handoff_server")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser(
+        "check-config", help="check the business's configuration (ASSISTANT_CONFIG)"
+    )
     create = commands.add_parser(
         "create-agent", help="create an agent account; the password is read from standard input"
     )
@@ -37,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     load_env_file()
+    if args.command == "check-config":
+        path = load_settings().assistant_config
+        try:
+            config = load_assistant_config(path)
+        except AssistantConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"{path}: {config.business_name}, {len(config.kiosks)} kiosks")
+        return 0
     database_url = load_settings().database_url
     engine = make_engine(database_url)
     if args.command == "migrate":

@@ -8,7 +8,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+)
 
 from handoff_server.services import services
 from lumen.vocabulary import (
@@ -25,8 +34,8 @@ pages = Blueprint("pages", __name__)
 
 DEFAULT_KIOSK_IDLE_S = 120
 DEFAULT_KIOSK_COUNTDOWN_S = 15
-# Kiosk ids and locations end up in the context packet an agent reads: keep them short and plain.
-_KIOSK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The business's files: websites embed the widget, which reads them from their own origin.
+BRAND_MAX_AGE_S = 300
 
 
 def public_rasa_url() -> str:
@@ -41,20 +50,49 @@ def _seconds(name: str, default: int, low: int, high: int) -> int:
     return min(high, max(low, int(value))) if re.fullmatch(r"[0-9]{1,9}", value) else default
 
 
+@pages.app_context_processor
+def business() -> dict[str, object]:
+    """Give every page the business's configuration as `assistant`."""
+    return {"assistant": services().assistant}
+
+
+def shared(response: Response) -> Response:
+    """Let any website read `response` (public, no credentials), cached a few minutes."""
+    response.cache_control.public = True
+    response.cache_control.max_age = BRAND_MAX_AGE_S
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@pages.get("/assistant.json")
+def assistant_json() -> Response:
+    """Serve what the widget shows of the business: names, greeting, colours, logo."""
+    return shared(jsonify(services().assistant.public()))
+
+
+@pages.get("/brand.css")
+def brand_css() -> Response:
+    """Serve the business's colours as CSS custom properties (the pages allow no inline style)."""
+    return shared(Response(services().assistant.stylesheet(), mimetype="text/css"))
+
+
+@pages.get("/logo.svg")
+def logo() -> Response:
+    """Serve the business's logo."""
+    return shared(send_file(services().assistant.logo, mimetype="image/svg+xml"))
+
+
 @pages.get("/")
 def demo_site() -> str:
-    """Show the cruise line's demo website, with the chat widget embedded as customers do."""
+    """Show the business's demo website, with the chat widget embedded as customers do."""
     return render_template("demo.html", rasa_url=public_rasa_url())
 
 
 @pages.get("/widget.js")
 def widget_js() -> Response:
     """Serve the embeddable widget script to any website."""
-    response = send_from_directory(
-        current_app.static_folder or "static", "widget.js", mimetype="text/javascript", max_age=300
-    )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    static = current_app.static_folder or "static"
+    return shared(send_from_directory(static, "widget.js", mimetype="text/javascript"))
 
 
 @pages.get("/vocabulary.js")
@@ -69,12 +107,8 @@ def vocabulary_js() -> Response:
         f"export const TURN_ROLE_LABELS = Object.freeze({json.dumps(TURN_ROLE_LABELS)});\n"
         f"export const MISS_OUTCOME_LABELS = Object.freeze({json.dumps(MISS_OUTCOME_LABELS)});\n"
     )
-    response = Response(module, mimetype="text/javascript")
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
     # The widget's chat module imports it from websites on other origins.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return shared(Response(module, mimetype="text/javascript"))
 
 
 @pages.after_app_request
@@ -89,13 +123,14 @@ def share_widget_assets(response: Response) -> Response:
 @pages.get("/kiosk")
 def kiosk() -> str:
     """Show the full-screen, touch-first kiosk for on-board screens."""
-    kiosk_id = request.args.get("kiosk_id", "")
-    location = " ".join(request.args.get("location", "").split())[:80]
+    # The kiosks are configured (config/assistant.yml); an unknown id shows a placeless kiosk.
+    kiosk = services().assistant.kiosks.get(request.args.get("kiosk_id", ""))
     return render_template(
         "kiosk.html",
         rasa_url=public_rasa_url(),
-        kiosk_id=kiosk_id if _KIOSK_ID.match(kiosk_id) else "kiosk",
-        kiosk_location=location,
+        kiosk_id=kiosk.id if kiosk else "kiosk",
+        kiosk_location=kiosk.location if kiosk else "",
+        kiosk_place=kiosk.place if kiosk else "",
         idle_s=_seconds("idle", DEFAULT_KIOSK_IDLE_S, 1, 3600),
         countdown_s=_seconds("countdown", DEFAULT_KIOSK_COUNTDOWN_S, 1, 120),
     )

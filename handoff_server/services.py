@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from handoff_server.assistant_config import AssistantConfig
 from handoff_server.db import Database
 from handoff_server.event_log import EventFeed
 from handoff_server.outbox import Outbox
@@ -15,13 +16,14 @@ from knowledge_base.faqs import KnowledgeBaseDirectory
 
 @dataclass(frozen=True)
 class Services:
-    """The settings, database, outbox, event feed and knowledge base of one app."""
+    """The settings, database, outbox, event feed, knowledge base and business of one app."""
 
     settings: Settings
     db: Database
     outbox: Outbox
     feed: EventFeed
     knowledge_base: KnowledgeBaseDirectory
+    assistant: AssistantConfig
 
 
 def services() -> Services:

@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
 DEFAULT_PUBLIC_RASA_URL = "http://localhost:5005"
 DEFAULT_TEAM = "general"
+DEFAULT_ASSISTANT_CONFIG = "config/assistant.yml"
 # How long a write waits for the database (another writer's lock) before answering 503. Keep
 # it below the action server's request timeout, so it hears 503 rather than timing out.
 DEFAULT_DB_LOCK_TIMEOUT_S = 3.0
@@ -101,6 +102,8 @@ class Settings:
     # "now" for its schedule, for tests only (VENUE_NOW, as the action server reads it).
     venue_dir: Path
     venue_now: datetime | None
+    # The business's names, greetings, colours and kiosks (handoff_server/assistant_config.py).
+    assistant_config: Path
     # Failed sign-ins allowed, in Flask-Limiter's notation ("10 per 10 minutes"), and where
     # the counts live: memory:// for one process, redis://HOST:PORT when scaled out.
     sign_in_limit_per_address: str
@@ -177,6 +180,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         faq_data_dir=REPO_ROOT / get("FAQ_DATA_DIR", "data/faq"),
         venue_dir=REPO_ROOT / get("VENUE_DIR", "data/venue"),
         venue_now=datetime.fromisoformat(get("VENUE_NOW")) if get("VENUE_NOW") else None,
+        assistant_config=REPO_ROOT / get("ASSISTANT_CONFIG", DEFAULT_ASSISTANT_CONFIG),
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),

@@ -92,14 +92,16 @@ export function chatStorage(kind) {
  * session it opened. Events: "state" (detail: "connecting" | "online" | "reconnecting" |
  * "failed"), "session" (detail: { id, token }, on every confirmation) and "message"
  * (detail: a bot_uttered payload). Messages sent while the socket is down wait in an
- * outbox and go once Rasa has confirmed the session again.
+ * outbox and go once Rasa has confirmed the session again. On resuming, the page names
+ * the time of the last message it showed (`since()`), and Rasa sends what came after.
  */
 export class ChatConnection extends EventTarget {
-  constructor({ rasaUrl, sessionToken, customData }) {
+  constructor({ rasaUrl, sessionToken, customData, since = () => null }) {
     super();
     this.rasaUrl = rasaUrl;
     this.sessionToken = sessionToken ?? null;
     this.customData = customData;
+    this.since = since;
     this.state = "idle";
     this.socket = null;
     this.confirmed = false;
@@ -124,7 +126,7 @@ export class ChatConnection extends EventTarget {
     // again so this socket joins its room and receives the bot's and agents' messages.
     socket.on("connect", () => {
       this.confirmed = false;
-      socket.emit("session_request", { session_token: this.sessionToken });
+      socket.emit("session_request", { session_token: this.sessionToken, since: this.since() });
     });
     socket.on("session_confirm", (session) => {
       if (typeof session?.session_id !== "string" || typeof session.session_token !== "string") {
@@ -238,7 +240,8 @@ export function entriesFromPayload(payload) {
  * `root` and connect it to Rasa. Returns the controls the widget and kiosk need.
  *
  * options: rasaUrl, storage (chatStorage), storageKey, customData() -> object,
- * intro (text shown first, not sent), placeholder, connectNow (else on first use),
+ * assistantName (who answers, read out before each answer), intro (text shown first,
+ * not sent), placeholder, connectNow (else on first use),
  * refocusAfterSend, onActivity(), onCustom(payload), onStateChange(state).
  */
 export function createChat(root, options) {
@@ -247,6 +250,7 @@ export function createChat(root, options) {
     storage,
     storageKey,
     customData,
+    assistantName = "Assistant",
     intro = "",
     placeholder = "Type your question…",
     connectNow = true,
@@ -259,6 +263,8 @@ export function createChat(root, options) {
   const sessionKey = `${storageKey}:session`;
   const tokenKey = `${storageKey}:token`;
   const historyKey = `${storageKey}:history`;
+  // The server's time of the last bot message shown: after a drop, Rasa sends what followed.
+  const seenKey = `${storageKey}:seen`;
   const uid = randomId().slice(0, 8);
 
   const chat = element("div", "lrc-chat");
@@ -329,7 +335,7 @@ export function createChat(root, options) {
 
   function render(entry, { live = true } = {}) {
     const row = element("div", `lrc-msg lrc-msg--${entry.role}`);
-    const who = entry.role === "user" ? "You" : "Lumen assistant";
+    const who = entry.role === "user" ? "You" : assistantName;
     const bubble = element("div", "lrc-bubble");
     bubble.append(element("span", "lrc-sr-only", `${who}: `));
     if (entry.image) {
@@ -380,7 +386,12 @@ export function createChat(root, options) {
 
   function connect() {
     if (connection) return;
-    connection = new ChatConnection({ rasaUrl, sessionToken: storage.get(tokenKey), customData });
+    connection = new ChatConnection({
+      rasaUrl,
+      sessionToken: storage.get(tokenKey),
+      customData,
+      since: () => Number(storage.get(seenKey)) || null,
+    });
     connection.addEventListener("state", (event) => showState(event.detail));
     connection.addEventListener("session", (event) => {
       storage.set(sessionKey, event.detail.id);
@@ -388,6 +399,7 @@ export function createChat(root, options) {
     });
     connection.addEventListener("message", (event) => {
       const payload = event.detail;
+      if (typeof payload.timestamp === "number") storage.set(seenKey, String(payload.timestamp));
       showTyping(false);
       const entries = entriesFromPayload(payload);
       for (const entry of entries) {
@@ -486,6 +498,7 @@ export function createChat(root, options) {
       storage.remove(sessionKey);
       storage.remove(tokenKey);
       storage.remove(historyKey);
+      storage.remove(seenKey);
       history = [];
       log.replaceChildren();
       input.value = "";

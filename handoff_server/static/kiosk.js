@@ -1,4 +1,4 @@
-// The on-board kiosk: the shared chat, full screen, for strangers one after another.
+// The kiosk: the shared chat, full screen, for strangers one after another.
 // Nothing outlives the page in storage, and after a quiet spell the conversation is
 // wiped and a new Rasa session begins, so the next guest never sees the last one's chat;
 // the old conversation ends on the server too (a guest who walked away leaves the queue).
@@ -9,15 +9,14 @@ const settings = document.body.dataset;
 const IDLE_MS = Number(settings.idleSeconds || 120) * 1000;
 const COUNTDOWN_S = Number(settings.countdownSeconds || 15);
 const LARGE_TEXT_KEY = "lumen-kiosk:large-text";
-const INTRO =
-  "Hello! I can help with anything on board: today's programme, dining, finding your way, " +
-  "shore excursions. Tap a question below or type your own.";
 
 const chat = createChat(document.getElementById("chat"), {
   rasaUrl: settings.rasaUrl,
   storage: chatStorage("memory"),
   storageKey: "lumen-kiosk",
-  intro: INTRO,
+  // The business's words, from its configuration (config/assistant.yml) through the page.
+  assistantName: settings.assistantName,
+  intro: settings.greeting,
   placeholder: "Type your question here…",
   refocusAfterSend: false, // focusing the input would pop up the on-screen keyboard
   customData: () => ({

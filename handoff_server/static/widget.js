@@ -1,7 +1,11 @@
 /*
- * Lumen River Cruises chat widget. Embed it on any page with one tag:
+ * The chat widget. Embed it on any page with one tag:
  *
  *   <script src="https://HANDOFF-SERVER/widget.js" data-rasa-url="https://RASA" async></script>
+ *
+ * Names, greeting, colours and logo are the business's, from its server's configuration
+ * (/assistant.json, /brand.css, /logo.svg); a page may override the title and colours:
+ * data-title="..." data-color-primary="#..." data-color-primary-dark="#..." data-color-accent="#...".
  *
  * This is a classic script (so `async` and document.currentScript work everywhere);
  * it loads the shared chat module (static/chat-core.js) from its own server and draws
@@ -19,10 +23,12 @@
   const asset = (path) => new URL(path, script.src).href;
   const STORAGE_KEY = "lumen-chat";
   const OPEN_KEY = `${STORAGE_KEY}:open`;
-
-  const INTRO =
-    "Hello! I'm the Lumen River Cruises assistant. Ask me about bookings, " +
-    "cabins, dining, shore excursions or life on board. A person from our team can join any time.";
+  // data-color-* attribute → the custom property of brand.css it overrides.
+  const COLOUR_OVERRIDES = {
+    colorPrimary: "--brand",
+    colorPrimaryDark: "--brand-dark",
+    colorAccent: "--brand-accent",
+  };
 
   function svgIcon(pathData) {
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -40,8 +46,6 @@
     "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z";
   const CLOSE_ICON =
     "M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z";
-  const WAVE_ICON =
-    "M2 15c2.5 0 2.5-2 5-2s2.5 2 5 2 2.5-2 5-2 2.5 2 5 2v2c-2.5 0-2.5-2-5-2s-2.5 2-5 2-2.5-2-5-2-2.5 2-5 2zm0-5c2.5 0 2.5-2 5-2s2.5 2 5 2 2.5-2 5-2 2.5 2 5 2v2c-2.5 0-2.5-2-5-2s-2.5 2-5 2-2.5-2-5-2-2.5 2-5 2z";
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -66,7 +70,14 @@
       console.error("Lumen chat: the widget's <script> tag needs a data-rasa-url attribute.");
       return;
     }
-    const core = await import(asset("static/chat-core.js"));
+    const [core, business] = await Promise.all([
+      import(asset("static/chat-core.js")),
+      fetch(asset("assistant.json")).then((response) => {
+        if (!response.ok) throw new Error(`assistant.json answered ${response.status}`);
+        return response.json();
+      }),
+    ]);
+    const title = script.dataset.title || business.business_name;
     const session = core.chatStorage("session");
 
     // A tag of our own: host-page rules such as `div { ... }` never match it.
@@ -76,12 +87,21 @@
     const root = el("div", "lrc-root");
     // Hidden until our styles are in, so the page never flashes an unstyled widget.
     root.style.visibility = "hidden";
-    const styles = [stylesheet(asset("static/chat.css")), stylesheet(asset("static/widget.css"))];
+    const styles = [
+      stylesheet(asset("brand.css")),
+      stylesheet(asset("static/chat.css")),
+      stylesheet(asset("static/widget.css")),
+    ];
+    // The page's own colours, if it gives any, win over the business's (brand.css sets :host).
+    for (const [attribute, property] of Object.entries(COLOUR_OVERRIDES)) {
+      const colour = script.dataset[attribute];
+      if (colour && CSS.supports("color", colour)) host.style.setProperty(property, colour);
+    }
     shadow.append(...styles.map((style) => style.link));
 
     const launcher = el("button", "lrc-launcher");
     launcher.type = "button";
-    launcher.setAttribute("aria-label", "Chat with Lumen River Cruises");
+    launcher.setAttribute("aria-label", `Chat with ${title}`);
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "lrc-panel");
     const badge = el("span", "lrc-badge");
@@ -98,13 +118,14 @@
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-labelledby", "lrc-title");
     const header = el("header", "lrc-header");
-    const avatar = el("div", "lrc-avatar");
-    avatar.append(svgIcon(WAVE_ICON));
+    const avatar = el("img", "lrc-avatar");
+    avatar.src = asset("logo.svg");
+    avatar.alt = "";
     const heading = el("div", "lrc-heading");
-    const title = el("h2", "lrc-title", "Lumen River Cruises");
-    title.id = "lrc-title";
+    const titleHeading = el("h2", "lrc-title", title);
+    titleHeading.id = "lrc-title";
     const subtitle = el("p", "lrc-subtitle", "Assistant · a person can join any time");
-    heading.append(title, subtitle);
+    heading.append(titleHeading, subtitle);
     const closeButton = el("button", "lrc-close");
     closeButton.type = "button";
     closeButton.setAttribute("aria-label", "Close chat");
@@ -121,7 +142,8 @@
       // localStorage: a reload or another tab of the site continues the same conversation.
       storage: core.chatStorage("local"),
       storageKey: STORAGE_KEY,
-      intro: INTRO,
+      assistantName: business.assistant_name,
+      intro: business.greeting,
       connectNow: false, // connect on first open, or at once if a conversation is under way
       customData: () => ({
         channel: "web",
@@ -133,7 +155,7 @@
           unread += 1;
           badge.textContent = String(unread);
           badge.hidden = false;
-          launcher.setAttribute("aria-label", `Chat with Lumen River Cruises, ${unread} new`);
+          launcher.setAttribute("aria-label", `Chat with ${title}, ${unread} new`);
         }
       },
     });
@@ -146,7 +168,7 @@
       if (open) {
         unread = 0;
         badge.hidden = true;
-        launcher.setAttribute("aria-label", "Chat with Lumen River Cruises");
+        launcher.setAttribute("aria-label", `Chat with ${title}`);
         chat.connect();
         chat.scrollToEnd(); // the log had no height while the panel was hidden
         if (focus) chat.focus();
