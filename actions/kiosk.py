@@ -31,8 +31,7 @@ def kiosk_place(venue: Venue, tracker: Tracker) -> Place | None:
     session = session_metadata(tracker.events)
     if session.get("channel") != Channel.KIOSK.value:
         return None
-    place_id = venue.kiosks.get(str(session.get("kiosk_id") or ""))
-    return venue.places.get(place_id or "")
+    return venue.places.get(str(session.get("kiosk_place") or ""))
 
 
 def place_label(place: Place) -> str:

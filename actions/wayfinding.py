@@ -1,6 +1,6 @@
 """Answer "what's on?" and "how do I get to ...?" from data/venue, from the kiosk's own place.
 
-At a kiosk (channel `kiosk`, its `kiosk_id` mapped to a place by data/venue/kiosks.yml) each
+At a kiosk (channel `kiosk`, its place sent with each message: config/assistant.yml) each
 answer comes with the way from there; on the website, where the place is, without a route.
 Places and cabins are found in the text by spaCy (the pipeline the action server loads for
 names) with the places' names and aliases.

@@ -23,7 +23,7 @@ from scripts.stack import running_stack
 
 TURNS = 30
 WARM_UP = 3
-KIOSK = {"channel": "kiosk", "kiosk_id": "lounge-3"}
+KIOSK = {"channel": "kiosk", "kiosk_id": "lounge-3", "kiosk_place": "lounge"}
 WEBSITE = {"channel": "web", "page_url": "https://lumen-river.example/faq"}
 # (label, text, metadata, a fragment of the expected reply)
 KINDS = [

@@ -39,7 +39,7 @@ performance.getEntriesByType("navigation").concat(performance.getEntriesByType("
 
 
 def kiosk_ready(page: Page, stack: Stack) -> None:
-    page.goto(f"{stack.handoff_url}/kiosk?kiosk_id=deck2-lobby")
+    page.goto(f"{stack.handoff_url}/kiosk?kiosk_id=reception-2")
     expect(page.locator(".kiosk-quick-button").first).to_be_visible()
     expect(page.locator(".lrc-msg--bot").first).to_be_visible()
 

@@ -123,8 +123,11 @@ def share_widget_assets(response: Response) -> Response:
 @pages.get("/kiosk")
 def kiosk() -> str:
     """Show the full-screen, touch-first kiosk for on-board screens."""
-    # The kiosks are configured (config/assistant.yml); an unknown id shows a placeless kiosk.
-    kiosk = services().assistant.kiosks.get(request.args.get("kiosk_id", ""))
+    # The kiosks are configured (config/assistant.yml): no id shows the first, an unknown id
+    # a kiosk with no place.
+    kiosks = services().assistant.kiosks
+    kiosk_id = request.args.get("kiosk_id") or next(iter(kiosks), "")
+    kiosk = kiosks.get(kiosk_id)
     return render_template(
         "kiosk.html",
         rasa_url=public_rasa_url(),

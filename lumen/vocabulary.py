@@ -65,8 +65,9 @@ CHANNELS = tuple(channel.value for channel in Channel)
 DEFAULT_CHANNEL = Channel.WEB
 
 # What a widget or kiosk sends with each message (Rasa's `customData` metadata) and the
-# handoff packet passes on to the agent.
-SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "locale")
+# handoff packet passes on to the agent. A kiosk's place is an id of the venue's places
+# (data/venue), set for each kiosk in the business's configuration (config/assistant.yml).
+SESSION_KEYS = ("channel", "page_url", "kiosk_id", "kiosk_location", "kiosk_place", "locale")
 
 # Who wrote a turn of a conversation's transcript, as the console labels it.
 TURN_ROLE_LABELS = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "System"}

@@ -1,1 +1,1 @@
-"""The venue as data: places, how they connect, the kiosks' places and the schedule (data/venue)."""
+"""The venue as data: places, how they connect and the schedule (data/venue)."""

@@ -78,7 +78,6 @@ class Venue:
     cabin_sides: str
     places: dict[str, Place]
     links: dict[str, list[Link]] = field(default_factory=dict)
-    kiosks: dict[str, str] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
 
     def cabin_corridor(self, cabin: int) -> Place | None:
@@ -199,17 +198,6 @@ def load_links(path: Path, places: dict[str, Place]) -> dict[str, list[Link]]:
     return links
 
 
-def load_kiosks(path: Path, places: dict[str, Place]) -> dict[str, str]:
-    """Read kiosks.yml: kiosk id to place id."""
-    kiosks = read(path).get("kiosks")
-    if not isinstance(kiosks, dict):
-        raise VenueError(f"{path}: `kiosks` must map kiosk ids to place ids")
-    return {
-        str(kiosk): known(f"{path}: kiosk {kiosk}", places, place)
-        for kiosk, place in kiosks.items()
-    }
-
-
 def load_events(path: Path, places: dict[str, Place]) -> tuple[Event, ...]:
     """Read schedule.yml."""
     events = []
@@ -249,7 +237,6 @@ def load_venue(directory: Path) -> Venue:
         cabin_sides=str(document.get("cabin_sides") or ""),
         places=places,
         links=load_links(directory / "connections.yml", places),
-        kiosks=load_kiosks(directory / "kiosks.yml", places),
         events=load_events(directory / "schedule.yml", places),
     )
     if not places[venue.information_desk].staffed:

@@ -23,6 +23,7 @@ const chat = createChat(document.getElementById("chat"), {
     channel: "kiosk",
     kiosk_id: settings.kioskId,
     kiosk_location: settings.kioskLocation,
+    kiosk_place: settings.kioskPlace,
     locale: navigator.language,
   }),
   onActivity: () => armIdleTimer(),

@@ -23,8 +23,8 @@ from tests.actions.conftest import (
 )
 from venue.data import Venue, load_venue
 
-AT_LOUNGE_KIOSK = {"channel": "kiosk", "kiosk_id": "lounge-3"}
-AT_RECEPTION_KIOSK = {"channel": "kiosk", "kiosk_id": "reception-2"}
+AT_LOUNGE_KIOSK = {"channel": "kiosk", "kiosk_id": "lounge-3", "kiosk_place": "lounge"}
+AT_RECEPTION_KIOSK = {"channel": "kiosk", "kiosk_id": "reception-2", "kiosk_place": "reception"}
 ON_THE_WEBSITE = {"channel": "web", "page_url": "https://example.com/"}
 
 

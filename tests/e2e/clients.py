@@ -63,15 +63,17 @@ class WidgetClient(WidgetSocket):
 
 
 class KioskClient(WidgetClient):
-    """A kiosk screen's socket: its messages carry the kiosk's channel and id, as kiosk.js sends."""
+    """A kiosk screen's socket: its messages carry the kiosk's channel, id and place, as
+    kiosk.js sends them (config/assistant.yml)."""
 
-    def __init__(self, rasa_url: str, kiosk_id: str) -> None:
+    def __init__(self, rasa_url: str, kiosk_id: str, place: str) -> None:
         self.kiosk_id = kiosk_id
+        self.place = place
         super().__init__(rasa_url)
 
     def say(self, text: str) -> None:
         """Send a guest's message with the kiosk's session metadata."""
-        metadata = {"channel": "kiosk", "kiosk_id": self.kiosk_id}
+        metadata = {"channel": "kiosk", "kiosk_id": self.kiosk_id, "kiosk_place": self.place}
         self.sio.emit("user_uttered", {"message": text, "customData": metadata})
 
 

@@ -198,7 +198,7 @@ def check_accessibility(stack: Stack, context: BrowserContext) -> None:
     assert serious_accessibility_problems(site) == []
 
     kiosk = context.new_page()
-    kiosk.goto(f"{stack.handoff_url}/kiosk?kiosk_id=deck2-lobby")
+    kiosk.goto(f"{stack.handoff_url}/kiosk?kiosk_id=reception-2")
     kiosk.get_by_role("button", name="Dining hours").click()
     expect(kiosk.get_by_text(answer_of("dining_hours"))).to_be_visible()
     assert serious_accessibility_problems(kiosk) == []

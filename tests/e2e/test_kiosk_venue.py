@@ -29,7 +29,7 @@ def ship_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture
 def reception_kiosk(ship_stack: Stack) -> Iterator[KioskClient]:
-    kiosk = KioskClient(ship_stack.rasa_url, "reception-2")
+    kiosk = KioskClient(ship_stack.rasa_url, "reception-2", "reception")
     yield kiosk
     kiosk.close()
 
@@ -73,7 +73,7 @@ def test_the_way_back_to_cabin_214_from_this_kiosk(reception_kiosk: KioskClient)
 def test_talk_to_a_person_sends_the_guest_to_reception_then_reaches_the_console_with_the_place(
     ship_stack: Stack, new_page: Callable[[], Page]
 ):
-    kiosk = KioskClient(ship_stack.rasa_url, "lounge-3")
+    kiosk = KioskClient(ship_stack.rasa_url, "lounge-3", "lounge")
     try:
         # Nobody has signed in yet: the guest is sent to the nearest staffed desk, no email asked.
         kiosk.say("/request_human")

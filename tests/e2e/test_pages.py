@@ -144,7 +144,7 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
 ) -> None:
     page = new_page()
     sessions = Sessions(page)
-    page.goto(f"{stack.handoff_url}/kiosk?kiosk_id=deck2-lobby&idle=3&countdown=2")
+    page.goto(f"{stack.handoff_url}/kiosk?kiosk_id=reception-2&idle=3&countdown=2")
     expect(page.get_by_text("Deck 2 lobby")).to_be_visible()
     wait_until(page, lambda: sessions.ids, "the kiosk to start a session")
     first_session = sessions.ids[0]
@@ -154,7 +154,7 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     expect(page.get_by_text(answer_of("dining_hours"))).to_be_visible()
     metadata = rasa_user_events(stack, first_session)[-1]["metadata"]
     assert metadata["channel"] == "kiosk"
-    assert metadata["kiosk_id"] == "deck2-lobby"
+    assert metadata["kiosk_id"] == "reception-2"
     assert metadata["kiosk_location"] == "Deck 2 lobby"
 
     # The guest asks for a person, then walks away.

@@ -101,11 +101,18 @@ def test_an_unknown_kiosk_shows_no_location(client):
     assert 'data-kiosk-place=""' in page
 
 
-def test_a_configured_kiosk_shows_its_location_and_knows_its_place(client):
-    page = client.get("/kiosk?kiosk_id=deck3-atrium").text
+def test_the_kiosk_page_without_an_id_is_the_first_configured_kiosk(client):
+    page = client.get("/kiosk").text
 
-    assert 'data-kiosk-location="Deck 3 atrium"' in page
-    assert 'data-kiosk-place="deck3-atrium"' in page
+    assert 'data-kiosk-id="reception-2"' in page
+    assert 'data-kiosk-place="reception"' in page
+
+
+def test_a_configured_kiosk_shows_its_location_and_knows_its_place(client):
+    page = client.get("/kiosk?kiosk_id=lounge-3").text
+
+    assert 'data-kiosk-location="Lounge, deck 3"' in page
+    assert 'data-kiosk-place="lounge"' in page
 
 
 def test_nothing_of_the_demo_business_is_written_into_the_pages():

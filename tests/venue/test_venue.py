@@ -32,7 +32,7 @@ def titles(showings: list) -> list[str]:
 
 
 def test_the_demo_ship_loads_and_the_cli_says_it_is_fine(ship: Venue, capsys):
-    assert ship.kiosks["reception-2"] == "reception"
+    assert ship.places["reception"].staffed
     assert venue_cli(["check", str(VENUE_DIR)]) == 0
     assert "OK" in capsys.readouterr().out
 
@@ -115,12 +115,6 @@ def test_the_time_is_the_ships_whatever_the_clock_zone(ship: Venue):
             "event #10 (Port talk): `start` must be HH:MM",
         ),
         ("schedule.yml", "place: library", "place: casino", "no place with id 'casino'"),
-        (
-            "kiosks.yml",
-            "lounge-3: lounge",
-            "lounge-3: bridge",
-            "kiosk lounge-3: no place with id 'bridge'",
-        ),
         (
             "connections.yml",
             "between: [stairs_aft_4, sun_deck]",
