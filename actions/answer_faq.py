@@ -117,12 +117,17 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
         return events
 
 
+def scored_hits(decision: Decision) -> list[dict[str, Any]]:
+    """Return the decision's best hits as the transcript and the agents' suggestions show them."""
+    return [{"faq_id": hit.faq.id, "score": round(hit.score, 4)} for hit in decision.hits[:3]]
+
+
 def faq_result(decision: Decision, text: str) -> dict[str, Any]:
     """Describe a decision for the transcript: the question, kind, scored hits, top FAQ's tags."""
     return {
         "text": text,
         "kind": decision.kind,
-        "hits": [{"faq_id": hit.faq.id, "score": round(hit.score, 4)} for hit in decision.hits[:3]],
+        "hits": scored_hits(decision),
         "tags": list(decision.hits[0].faq.tags)
         if decision.kind != "none" and decision.hits
         else [],

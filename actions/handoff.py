@@ -156,7 +156,11 @@ def take_message(
 
 
 def forward(
-    client: HandoffClient, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+    client: HandoffClient,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    faq_hits: list[dict[str, Any]] | None = None,
 ) -> list[EventType]:
     """Pass `text` to the agent; tell the customer what happened if it cannot get there.
 
@@ -165,7 +169,10 @@ def forward(
     """
     try:
         client.forward_customer_message(
-            tracker.get_slot("handoff_id"), text, tracker.latest_message.get("message_id")
+            tracker.get_slot("handoff_id"),
+            text,
+            tracker.latest_message.get("message_id"),
+            faq_hits,
         )
     except HandoffConflict:
         logger.warning("Handoff %s has ended; the bot takes over", tracker.get_slot("handoff_id"))

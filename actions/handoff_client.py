@@ -51,12 +51,16 @@ class HandoffClient:
         return self._post(handoff_api.HANDOFFS, packet)
 
     def forward_customer_message(
-        self, handoff_id: int, text: str, idempotency_key: str | None
+        self,
+        handoff_id: int,
+        text: str,
+        idempotency_key: str | None,
+        faq_hits: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Pass a customer's message to the agent who owns the conversation."""
+        """Pass a customer's message, with the FAQs found for it, to the agent who owns it."""
         return self._post(
             handoff_api.customer_messages(handoff_id),
-            {"text": text, "idempotency_key": idempotency_key},
+            {"text": text, "idempotency_key": idempotency_key, "faq_hits": faq_hits},
         )
 
     def leave_offline_message(self, handoff_id: int, contact: str, text: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Relay the customer's messages while a person has the conversation, or take a message.
 
-While a person holds the conversation the bot says nothing: every message goes to the agent.
+While a person holds the conversation the bot says nothing: every message goes to the agent,
+with the FAQs the engine finds for it (the console suggests their answers).
 While nobody is on duty the bot takes a message for the team, and asks for an email or phone
 number until it has one; a question the FAQ answers outright meanwhile gets its answer (a
 customer serves themselves at any hour) and the message keeps waiting for its way back.
@@ -15,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer_faq import ActionAnswerFaq
+from actions.answer_faq import ActionAnswerFaq, scored_hits
 from actions.faq.engine import FaqEngine
 from actions.handoff import UsesHandoffClient, contact_of, forward, take_message
 from actions.handoff_client import HandoffClient
@@ -37,14 +38,21 @@ class ActionForwardToAgent(UsesHandoffClient, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         if not tracker.get_slot("taking_message"):
-            return forward(
-                self.client, dispatcher, tracker, tracker.latest_message.get("text") or ""
-            )
+            text = tracker.latest_message.get("text") or ""
+            return forward(self.client, dispatcher, tracker, text, self.faq_hits(tracker))
         if not contact_of(tracker):
             answered = self.answer_if_known(dispatcher, tracker)
             if answered is not None:
                 return answered
         return take_message(self.client, dispatcher, tracker)
+
+    def faq_hits(self, tracker: Tracker) -> list[dict[str, Any]] | None:
+        """Return the FAQs the engine finds for the message: the agent sees their answers."""
+        try:
+            return scored_hits(ActionAnswerFaq(self._engine, self.client).decide(tracker))
+        except Exception:
+            logger.exception("FAQ search failed for a forwarded message; sent without hits")
+            return None
 
     def answer_if_known(
         self, dispatcher: CollectingDispatcher, tracker: Tracker

@@ -12,6 +12,7 @@ from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
 from handoff_server.openapi import may_refuse, openapi_document
 from handoff_server.services import services
+from handoff_server.suggestions import suggested_answers
 from handoff_server.validation import json_body, query_args
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -53,11 +54,18 @@ def create_handoff(body: dict[str, Any]) -> tuple[Response, int]:
 @bp.post("/conversations/<int:conversation_id>/customer-messages")
 @may_refuse(409)
 @require_service
-@json_body(schemas.MESSAGE)
+@json_body(schemas.CUSTOMER_MESSAGE)
 def post_customer_message(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int]:
-    """Store a message the customer wrote while waiting for or talking to an agent."""
+    """Store a message the customer wrote while waiting for or talking to an agent.
+
+    `faq_hits` are the FAQs the bot's engine found for it: the console suggests their answers.
+    """
     message, created = store.append_message(
-        services().db, conversation_id, body["text"], idempotency_key=body.get("idempotency_key")
+        services().db,
+        conversation_id,
+        body["text"],
+        idempotency_key=body.get("idempotency_key"),
+        faq_hits=body.get("faq_hits"),
     )
     return _created(message, created)
 
@@ -148,9 +156,14 @@ def get_conversation(conversation_id: int) -> Response:
     """Return a conversation's context packet, transcript, notes and state history.
 
     Any agent may read any conversation, in any state and assigned to anyone: agents help
-    each other and supervisors review.
+    each other and supervisors review. `suggested_answers` are the knowledge base's answers
+    to the customer's latest message, best first, for the agent to edit and send.
     """
-    return jsonify(records.conversation_detail(services().db, conversation_id))
+    detail = records.conversation_detail(services().db, conversation_id)
+    detail["suggested_answers"] = suggested_answers(
+        detail["transcript"], services().knowledge_base.faqs
+    )
+    return jsonify(detail)
 
 
 @bp.post("/conversations/<int:conversation_id>/claim")

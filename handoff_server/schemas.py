@@ -34,6 +34,18 @@ ROW_ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
 ROW_ID_CURSOR: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}
 IDEMPOTENCY_KEY = _string(255, nullable=True, min_length=1)
 
+# The FAQs the engine found for a customer's text, best first: shown to agents, and the
+# console suggests their answers.
+FAQ_HITS: Schema = {
+    "type": ["array", "null"],
+    "maxItems": 10,
+    "items": {
+        "type": "object",
+        "required": ["faq_id"],
+        "properties": {"faq_id": _string(), "score": NUMBER},
+    },
+}
+
 TURN: Schema = {
     "type": "object",
     "required": ["role", "text"],
@@ -46,14 +58,7 @@ TURN: Schema = {
         "intent": _string(nullable=True),
         "confidence": NUMBER,
         "sentiment": NUMBER,
-        "faq_hits": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "required": ["faq_id"],
-                "properties": {"faq_id": _string(), "score": NUMBER},
-            },
-        },
+        "faq_hits": FAQ_HITS,
     },
 }
 
@@ -87,6 +92,12 @@ MESSAGE: Schema = {
     "type": "object",
     "required": ["text"],
     "properties": {"text": TEXT, "idempotency_key": IDEMPOTENCY_KEY},
+}
+
+CUSTOMER_MESSAGE: Schema = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {"text": TEXT, "idempotency_key": IDEMPOTENCY_KEY, "faq_hits": FAQ_HITS},
 }
 
 NOTE: Schema = {"type": "object", "required": ["text"], "properties": {"text": TEXT}}

@@ -44,6 +44,7 @@ def append_message(
     *,
     agent: Agent | None = None,
     idempotency_key: str | None = None,
+    faq_hits: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Store a customer message (no agent) or an agent's reply; a retried key is stored once.
 
@@ -87,6 +88,7 @@ def append_message(
             agent=agent,
             idempotency_key=idempotency_key,
             late=late,
+            faq_hits=faq_hits,
         )
         if late:
             # The conversation lists show it has something new to read.

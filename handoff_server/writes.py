@@ -136,6 +136,7 @@ def append(
     agent: Agent | None = None,
     idempotency_key: str | None = None,
     late: bool = False,
+    faq_hits: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     seq = conn.execute(
         conversations.update()
@@ -153,6 +154,7 @@ def append(
             agent_id=agent["id"] if agent else None,
             idempotency_key=idempotency_key,
             late=late,
+            faq_hits=faq_hits,
             created_at=now,
         )
         .returning(messages.c.id)

@@ -363,6 +363,7 @@ function renderConversation(conversation) {
             : `This conversation is ${conversation.state}.`;
 
   $("transcript").replaceChildren(...(conversation.transcript ?? []).map(transcriptTurn));
+  renderSuggestions(conversation.suggested_answers ?? [], canWrite && mine);
   renderFacts(conversation);
   $("summary").textContent = conversation.summary || "No summary.";
   const notes = conversation.notes ?? [];
@@ -399,6 +400,28 @@ function transcriptTurn(turn) {
     meta.push(`FAQ hits: ${hits}`);
   }
   if (meta.length) item.append(element("p", "turn-meta", meta.join(" · ")));
+  return item;
+}
+
+/** The knowledge base's answers to the customer's latest message; one click fills the reply box. */
+function renderSuggestions(answers, usable) {
+  $("suggestions").hidden = !usable || !answers.length;
+  $("suggestion-list").replaceChildren(...answers.map(suggestionItem));
+}
+
+function suggestionItem(suggestion) {
+  const item = element("li", "suggestion");
+  const score = typeof suggestion.score === "number" ? ` · ${suggestion.score.toFixed(2)}` : "";
+  item.append(element("p", "suggestion-question", `${suggestion.question}${score}`));
+  item.append(element("p", "suggestion-answer", suggestion.answer));
+  const use = element("button", "button", "Use this answer");
+  use.type = "button";
+  use.addEventListener("click", () => {
+    const reply = $("reply-text");
+    reply.value = suggestion.answer;
+    reply.focus();
+  });
+  item.append(use);
   return item;
 }
 

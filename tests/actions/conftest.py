@@ -118,6 +118,7 @@ class FakeHandoffClient(HandoffClient):
         self.ended = ended  # the conversation ended on the team's side: no messages any more
         self.packets: list[dict[str, Any]] = []
         self.forwarded: list[tuple[Any, str, str | None]] = []
+        self.forwarded_hits: list[list[dict[str, Any]] | None] = []
         self.messages_left: list[tuple[int, str, str]] = []
         self.unanswered: list[dict[str, Any]] = []
         self.abandoned: list[int] = []
@@ -139,13 +140,18 @@ class FakeHandoffClient(HandoffClient):
         }
 
     def forward_customer_message(
-        self, handoff_id: Any, text: str, idempotency_key: str | None
+        self,
+        handoff_id: Any,
+        text: str,
+        idempotency_key: str | None,
+        faq_hits: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         if self.fail:
             raise HandoffUnavailable("connection refused")
         if self.ended:
             raise HandoffConflict("conversation 7 is abandoned; it takes no customer messages")
         self.forwarded.append((handoff_id, text, idempotency_key))
+        self.forwarded_hits.append(faq_hits)
         return {"seq": 3}
 
     def leave_offline_message(self, handoff_id: int, contact: str, text: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from tests.actions.conftest import (
     REFUND,
     FakeEngine,
     FakeHandoffClient,
+    decision,
     make_tracker,
     not_a_question,
     user_event,
@@ -205,6 +206,26 @@ def test_customer_messages_go_to_the_agent_and_the_bot_says_nothing(dispatcher):
     assert ActionForwardToAgent(client=client).run(dispatcher, tracker, {}) == []
     assert client.forwarded == [(7, "my ref is LR123456", "abc")]
     assert dispatcher.messages == []
+
+
+def test_the_agent_gets_the_faqs_found_for_a_forwarded_message(dispatcher):
+    client = FakeHandoffClient()
+    tracker = make_tracker(
+        [user_event("when will I see my refund?", "ask_question")], slots={"handoff_id": 7}
+    )
+    engine = FakeEngine(decision("answer", REFUND))
+    ActionForwardToAgent(client=client, engine=engine).run(dispatcher, tracker, {})
+    assert client.forwarded_hits == [[{"faq_id": REFUND.id, "score": 0.9}]]
+    assert dispatcher.messages == []
+
+
+def test_a_forwarded_message_still_reaches_the_agent_when_the_faq_search_fails(dispatcher):
+    client = FakeHandoffClient()
+    tracker = make_tracker([user_event("hello?", "ask_question")], slots={"handoff_id": 7})
+    engine = FakeEngine(RuntimeError("index missing"))
+    ActionForwardToAgent(client=client, engine=engine).run(dispatcher, tracker, {})
+    assert client.forwarded == [(7, "hello?", "m-1")]
+    assert client.forwarded_hits == [None]
 
 
 def test_a_message_that_cannot_reach_the_agent_is_not_silently_dropped(dispatcher):

@@ -303,6 +303,57 @@ def test_console_agent_takes_over_a_handed_off_conversation(
     expect(transcript).to_contain_text("It's about the minibar")
 
 
+def test_the_agent_replies_with_the_knowledge_bases_answer_in_one_click(
+    stack: Stack, agent_token: str, new_page: Callable[[], Page]
+) -> None:
+    customer = new_page()
+    customer.goto(f"{stack.handoff_url}/")
+    open_widget(customer)
+    ask(customer, "I want to talk to a person")
+    expect(customer.get_by_text(re.compile("queue"))).to_be_visible()
+    session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
+
+    console = new_page()
+    console.add_init_script(
+        f"sessionStorage.setItem('lumen-console:token', {json.dumps(agent_token)});"
+        "sessionStorage.setItem('lumen-console:agent', JSON.stringify({username: 'alice'}));"
+    )
+    console.goto(f"{stack.handoff_url}/console")
+    queued = wait_until(
+        console,
+        lambda: [
+            item
+            for item in requests.get(
+                f"{stack.handoff_url}/api/conversations?state=queued",
+                headers={"Authorization": f"Bearer {agent_token}"},
+                timeout=10,
+            ).json()["conversations"]
+            if item["sender_id"] == session_id
+        ],
+        "the handoff to reach the queue",
+    )[0]
+    console.locator(f'#queued-list .queue-item[data-id="{queued["id"]}"]').click()
+    console.get_by_role("button", name="Claim").click()
+    expect(console.locator("#conversation-state")).to_have_text("assigned")
+
+    # The customer asks what the knowledge base knows; the agent sees its answer, ready.
+    wifi = faq("wifi_access")
+    ask(customer, wifi.paraphrases[0])
+    suggestions = console.get_by_role("region", name=re.compile("Suggested answers"))
+    expect(suggestions).to_contain_text(wifi.question)
+    suggestions.get_by_role("button", name="Use this answer").first.click()
+    reply = console.get_by_label("Message to the customer")
+    expect(reply).to_have_value(answer_of("wifi_access"))
+    # Nothing went out until the agent sends it, edited or not.
+    expect(customer.get_by_text(answer_of("wifi_access"))).to_have_count(0)
+    reply.press("Control+End")
+    reply.type(" Ask me if it does not work.")
+    console.get_by_role("button", name="Send", exact=True).click()
+    expect(
+        customer.get_by_text(f"{answer_of('wifi_access')} Ask me if it does not work.")
+    ).to_be_visible()
+
+
 def test_console_lists_a_message_left_while_nobody_was_on_duty(
     stack: Stack, console_login: tuple[str, str], new_page: Callable[[], Page]
 ) -> None:
