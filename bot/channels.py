@@ -131,10 +131,6 @@ class FixedSocketIOInput(SocketIOInput):
         settings = bot_settings()
         tokens = SessionTokens(settings.chat_session_secret)
         rasa_connect = sio.handlers[namespace]["connect"]
-        server: dict[str, Sanic] = {}
-
-        async def remember_server(app: Sanic, *_: Any) -> None:
-            server["app"] = app
 
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
@@ -154,7 +150,7 @@ class FixedSocketIOInput(SocketIOInput):
                 session["session_id"] = session_id
             if previous and previous != session_id:
                 await sio.leave_room(sid, previous, namespace=namespace)
-            agent = getattr(server["app"].ctx, "agent", None) if server else None
+            agent = getattr(Sanic.get_app().ctx, "agent", None)
             if not resumed or not isinstance(since, int | float) or agent is None:
                 await sio.enter_room(sid, session_id, namespace=namespace)
                 await confirm(sid, session_id)
@@ -220,7 +216,6 @@ class FixedSocketIOInput(SocketIOInput):
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)
         attach_to(socketio_blueprint)
-        socketio_blueprint.listener("after_server_start")(remember_server)
         return socketio_blueprint
 
 
