@@ -177,7 +177,7 @@ def serious_accessibility_problems(page: Page) -> list[str]:
     ]
 
 
-def test_the_widget_and_the_kiosk_have_no_serious_accessibility_problem(
+def test_the_widget_the_kiosk_and_its_attract_screen_have_no_serious_accessibility_problem(
     stack: Stack, browser: Browser
 ) -> None:
     assert AXE.exists(), f"{AXE} is missing: run `make setup`"
@@ -199,6 +199,9 @@ def check_accessibility(stack: Stack, context: BrowserContext) -> None:
 
     kiosk = context.new_page()
     kiosk.goto(f"{stack.handoff_url}/kiosk?kiosk_id=reception-2")
+    # The attract screen a passer-by sees first, then the chat.
+    expect(kiosk.get_by_role("button", name="Tap to ask")).to_be_visible()
+    assert serious_accessibility_problems(kiosk) == []
     kiosk.get_by_role("button", name="Dining hours").click()
     expect(kiosk.get_by_text(answer_of("dining_hours"))).to_be_visible()
     assert serious_accessibility_problems(kiosk) == []
