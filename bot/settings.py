@@ -11,7 +11,8 @@ class BotSettings:
     """Where the Rasa process reaches the handoff server, and the secrets it checks clients by.
 
     `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
-    `widget_origins` are the pages allowed to open Rasa's socket.io from a browser.
+    `widget_origins` are the pages allowed to open Rasa's socket.io from a browser;
+    the chat limits and their storage are `bot.chat_limits`'.
     """
 
     handoff_url: str
@@ -20,6 +21,9 @@ class BotSettings:
     chat_session_secret: str = ""
     widget_origins: tuple[str, ...] = ()
     request_timeout_s: float = 5.0
+    chat_limit_per_session: str = "40 per minute"
+    chat_limit_per_address: str = "1800 per minute"
+    rate_limit_storage_uri: str = "memory://"
 
     @classmethod
     def from_env(cls) -> BotSettings:
@@ -29,4 +33,13 @@ class BotSettings:
             rasa_api_token=os.environ.get("RASA_API_TOKEN", ""),
             chat_session_secret=os.environ.get("CHAT_SESSION_SECRET", ""),
             widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),
+            chat_limit_per_session=os.environ.get(
+                "CHAT_LIMIT_PER_SESSION", cls.chat_limit_per_session
+            ),
+            chat_limit_per_address=os.environ.get(
+                "CHAT_LIMIT_PER_ADDRESS", cls.chat_limit_per_address
+            ),
+            rate_limit_storage_uri=os.environ.get(
+                "RATE_LIMIT_STORAGE_URI", cls.rate_limit_storage_uri
+            ),
         )

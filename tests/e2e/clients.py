@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from scripts.stack import Stack
 from scripts.widget_socket import WidgetSocket
@@ -50,6 +51,24 @@ class WidgetClient(WidgetSocket):
             except queue.Empty:
                 break
         return replies
+
+
+class FromAddress(HTTPAdapter):
+    """Connect from another loopback address (127.0.0.0/8 is all this machine's)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """Return an HTTP session whose connections come from `address`, a loopback address."""
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    return session
 
 
 def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> Any:

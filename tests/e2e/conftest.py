@@ -24,9 +24,9 @@ RUNNING: list[Stack] = []
 
 
 @contextmanager
-def watched_stack(workdir: Path) -> Iterator[Stack]:
+def watched_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
     """Run a stack whose processes' log goes with the report of a test that fails on it."""
-    with running_stack(workdir) as running:
+    with running_stack(workdir, **settings) as running:
         RUNNING.append(running)
         try:
             yield running
@@ -38,6 +38,17 @@ def watched_stack(workdir: Path) -> Iterator[Stack]:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Run the whole assistant for the test session."""
     with watched_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+# Tight chat limits, so a test reaches them in a few messages.
+LIMITED = {"CHAT_LIMIT_PER_SESSION": "3 per minute", "CHAT_LIMIT_PER_ADDRESS": "20 per minute"}
+
+
+@pytest.fixture(scope="session")
+def limited_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Run a second stack whose chat limits are reached in a few messages (LIMITED)."""
+    with watched_stack(tmp_path_factory.mktemp("limited"), **LIMITED) as running:
         yield running
 
 
