@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import socketio
@@ -64,7 +64,7 @@ MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 
 @functools.cache
 def chat_limits() -> ChatLimits:
-    """Return the chat limits every channel of this process counts in."""
+    """Return the chat limits every channel of this process counts in (read at start)."""
     return ChatLimits.from_settings(BotSettings.from_env())
 
 
@@ -114,6 +114,7 @@ class FixedSocketIOInput(SocketIOInput):
         namespace = self.namespace or "/"
         settings = BotSettings.from_env()
         tokens = SessionTokens(settings.chat_session_secret)
+        limits = chat_limits()
         rasa_connect = sio.handlers[namespace]["connect"]
 
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
@@ -154,7 +155,7 @@ class FixedSocketIOInput(SocketIOInput):
                     namespace=namespace,
                 )
                 return None
-            refusal = chat_limits().refusal(sender_id, session["address"])
+            refusal = limits.refusal(sender_id, session["address"])
             if refusal is not None:
                 return refusal.as_json()
             data = data if isinstance(data, dict) else {}
@@ -214,7 +215,7 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Build Rasa's REST blueprint around the screened and guarded message handler."""
         rest_blueprint = super().blueprint(handler_of(on_new_message))
-        rest_blueprint.middleware("request")(refuse_over_the_limit)
+        rest_blueprint.middleware("request")(refusing_over(chat_limits()))
         rest_blueprint.listener("before_server_start")(bound_requests)
         rest_blueprint.listener("before_server_start")(serve_pushes)
         rest_blueprint.listener("before_server_start")(speed_up_action_results)
@@ -249,16 +250,23 @@ class GuardedRestInput(RestInput):
         return metadata if isinstance(metadata, dict) else None
 
 
-async def refuse_over_the_limit(request: Request) -> HTTPResponse | None:
-    """Answer 429 with Retry-After to a REST message over the chat limits, before NLU."""
-    body = request.json if request.method == "POST" else None
-    sender = body.get("sender") if isinstance(body, dict) else None
-    if not isinstance(sender, str):
-        return None  # the webhook names what is wrong with the request
-    refusal = chat_limits().refusal(f"{REST_SENDERS}{sender}", client_address(request))
-    if refusal is None:
-        return None
-    return json(refusal.as_json(), status=429, headers={"Retry-After": str(refusal.retry_after_s)})
+def refusing_over(
+    limits: ChatLimits,
+) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse | None]]:
+    """Return a middleware that answers 429 with Retry-After to REST messages over `limits`."""
+
+    async def refuse_over_the_limit(request: Request) -> HTTPResponse | None:
+        body = request.json if request.method == "POST" else None
+        sender = body.get("sender") if isinstance(body, dict) else None
+        if not isinstance(sender, str):
+            return None  # the webhook names what is wrong with the request
+        refusal = limits.refusal(f"{REST_SENDERS}{sender}", client_address(request))
+        if refusal is None:
+            return None
+        retry_after = {"Retry-After": str(refusal.retry_after_s)}
+        return json(refusal.as_json(), status=429, headers=retry_after)
+
+    return refuse_over_the_limit
 
 
 def body_of(request: Request) -> dict[str, Any]:

@@ -5,13 +5,19 @@ Time is an injected clock (the limiter's memory storage reads the same one), nev
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 import unittest
 from types import SimpleNamespace
+from typing import cast
 from unittest import mock
 
 import limits.storage.memory
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from bot.channels import refusing_over
 from bot.chat_limits import REFUSAL, ChatLimits
 from bot.settings import BotSettings
 
@@ -111,6 +117,36 @@ class ChatLimitsTest(unittest.TestCase):
         ):
             with self.subTest(named), self.assertRaisesRegex(ValueError, named):
                 ChatLimits(per_session, per_address, storage)
+
+
+class RestWiringTest(unittest.TestCase):
+    """The REST webhook's middleware: 429 with Retry-After past the limit, nothing before."""
+
+    def setUp(self) -> None:
+        self.middleware = refusing_over(ChatLimits("2 per minute", "100 per minute", "memory://"))
+
+    def post(self, body: object, address: str = "10.0.0.1") -> HTTPResponse | None:
+        request = SimpleNamespace(method="POST", json=body, remote_addr="", ip=address)
+        return asyncio.run(self.middleware(cast(Request, request)))
+
+    def test_a_sender_over_the_limit_gets_a_429_with_retry_after_and_a_json_error(self) -> None:
+        self.assertIsNone(self.post({"sender": "ann", "message": "hi"}))
+        self.assertIsNone(self.post({"sender": "ann", "message": "hi"}))
+
+        refused = self.post({"sender": "ann", "message": "hi"})
+
+        assert refused is not None
+        self.assertEqual(refused.status, 429)
+        self.assertGreater(int(refused.headers["Retry-After"]), 0)
+        body = json.loads(refused.body or b"")
+        self.assertEqual((body["error"], body["message"]), ("too_many_messages", REFUSAL))
+        self.assertIsNone(self.post({"sender": "bob", "message": "hi"}))
+
+    def test_a_malformed_request_is_left_to_the_webhook_and_not_counted(self) -> None:
+        malformed: list[object] = [[], {"message": "hi"}, {"sender": 42}, None]
+        for body in malformed:
+            for _ in range(3):
+                self.assertIsNone(self.post(body), body)
 
 
 def arrivals(pace: random.Random, start: float, end: float, mean_pause_s: float) -> list[float]:
