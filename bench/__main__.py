@@ -7,7 +7,17 @@ import importlib
 import sys
 
 # Each entry is a module of this package with `main(argv) -> int`; add new benchmarks here.
-BENCHMARKS = ["nlu", "routing", "turns", "handoff", "faq", "db_lock", "kiosk", "pages"]
+BENCHMARKS = [
+    "nlu",
+    "routing",
+    "turns",
+    "handoff",
+    "faq",
+    "db_lock",
+    "kiosk",
+    "pages",
+    "message_size",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,9 @@ Every message goes through `bot.privacy.masked` (card numbers masked first),
 turn the action server could not serve still tells the customer and reaches a person;
 calls to the action server give up after the timeout of endpoints.yml
 (`bot.action_timeout`). Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs NLU on any
-length, and one message of 120,000 characters kept it busy for minutes.
+length, and one message of 120,000 characters kept it busy for minutes. Nor does a message
+over the chat limits (`bot.chat_limits`): REST answers 429 with Retry-After, socket.io
+acknowledges the message with the refusal, so the widget shows it as not sent.
 
 The socket.io channel fixes what Rasa 3.6's does under python-socketio 5.x:
 
@@ -32,8 +34,9 @@ finds it and agent messages reach the customer's own socket.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import socketio
@@ -44,8 +47,10 @@ from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
+from sanic.response import HTTPResponse, json
 
 from bot.busy import patient
+from bot.chat_limits import ChatLimits
 from bot.failsafe import guarded
 from bot.privacy import masked
 from bot.rasa_server import attach_to
@@ -59,6 +64,17 @@ logger = logging.getLogger(__name__)
 MAX_REST_SENDER_CHARS = MAX_SENDER_ID_CHARS - len(REST_SENDERS)
 # At most this many missed messages are sent again on resuming (the widget keeps 200).
 MAX_REPLAYED = 200
+
+
+@functools.cache
+def chat_limits() -> ChatLimits:
+    """Return the chat limits every channel of this process counts in (read at start)."""
+    return ChatLimits.from_settings(bot_settings())
+
+
+def client_address(request: Request) -> str:
+    """Return the client's address: as a trusted proxy forwarded it, or the peer."""
+    return str(request.remote_addr or request.ip)
 
 
 def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
@@ -130,6 +146,7 @@ class FixedSocketIOInput(SocketIOInput):
         namespace = self.namespace or "/"
         settings = bot_settings()
         tokens = SessionTokens(settings.chat_session_secret)
+        limits = chat_limits()
         rasa_connect = sio.handlers[namespace]["connect"]
 
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
@@ -138,6 +155,8 @@ class FixedSocketIOInput(SocketIOInput):
                 raise socketio.exceptions.ConnectionRefusedError(
                     f"{origin} is not one of the pages allowed to open the chat"
                 )
+            async with sio.session(sid, namespace=namespace) as session:
+                session["address"] = client_address(environ["sanic.request"])
             return bool(await rasa_connect(sid, environ, auth))
 
         async def session_request(sid: str, data: Any = None) -> None:
@@ -178,8 +197,10 @@ class FixedSocketIOInput(SocketIOInput):
                 namespace=namespace,
             )
 
-        async def handle_message(sid: str, data: Any = None) -> None:
-            sender_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+        async def handle_message(sid: str, data: Any = None) -> dict[str, Any] | None:
+            """Take a customer's message; what it returns is the client's acknowledgement."""
+            session = await sio.get_session(sid, namespace=namespace)
+            sender_id = session.get("session_id")
             if sender_id is None:
                 await sio.emit(
                     "session_error",
@@ -187,7 +208,10 @@ class FixedSocketIOInput(SocketIOInput):
                     room=sid,
                     namespace=namespace,
                 )
-                return
+                return None
+            refusal = limits.refusal(sender_id, session["address"])
+            if refusal is not None:
+                return refusal.as_json()
             data = data if isinstance(data, dict) else {}
             output_channel = FixedSocketIOOutput(sio, self.bot_message_evt)
             text = data.get("message", "")
@@ -198,7 +222,7 @@ class FixedSocketIOInput(SocketIOInput):
                     f"Sorry, that message is too long for me. Please keep it under "
                     f"{MAX_TEXT_CHARS} characters.",
                 )
-                return
+                return None
             metadata = data.get(self.metadata_key) or {}
             if not isinstance(metadata, dict):
                 metadata = {}
@@ -211,6 +235,7 @@ class FixedSocketIOInput(SocketIOInput):
                     metadata=metadata,
                 )
             )
+            return None
 
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
@@ -243,6 +268,7 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Build Rasa's REST blueprint around the screened and guarded message handler."""
         rest_blueprint = super().blueprint(handler_of(on_new_message))
+        rest_blueprint.middleware("request")(refusing_over(chat_limits()))
         attach_to(rest_blueprint)
         return rest_blueprint
 
@@ -271,6 +297,25 @@ class GuardedRestInput(RestInput):
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         metadata = body_of(request).get("metadata")
         return metadata if isinstance(metadata, dict) else None
+
+
+def refusing_over(
+    limits: ChatLimits,
+) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse | None]]:
+    """Return a middleware that answers 429 with Retry-After to REST messages over `limits`."""
+
+    async def refuse_over_the_limit(request: Request) -> HTTPResponse | None:
+        body = request.json if request.method == "POST" else None
+        sender = body.get("sender") if isinstance(body, dict) else None
+        if not isinstance(sender, str):
+            return None  # the webhook names what is wrong with the request
+        refusal = limits.refusal(f"{REST_SENDERS}{sender}", client_address(request))
+        if refusal is None:
+            return None
+        retry_after = {"Retry-After": str(refusal.retry_after_s)}
+        return json(refusal.as_json(), status=429, headers=retry_after)
+
+    return refuse_over_the_limit
 
 
 def body_of(request: Request) -> dict[str, Any]:

@@ -15,7 +15,8 @@ class BotSettings:
 
     `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
     `widget_origins` are the pages allowed to open Rasa's socket.io from a browser;
-    a turn with no reply after `busy_notice_after_s` tells the customer the bot is busy.
+    a turn with no reply after `busy_notice_after_s` tells the customer the bot is busy;
+    the chat limits and their storage are `bot.chat_limits`'s.
     """
 
     handoff_url: str
@@ -25,6 +26,9 @@ class BotSettings:
     widget_origins: tuple[str, ...] = ()
     request_timeout_s: float = 5.0
     busy_notice_after_s: float = 3.0
+    chat_limit_per_session: str = "40 per minute"
+    chat_limit_per_address: str = "1800 per minute"
+    rate_limit_storage_uri: str = "memory://"
 
     @classmethod
     def from_env(cls) -> BotSettings:
@@ -37,6 +41,15 @@ class BotSettings:
             widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),
             busy_notice_after_s=float(
                 os.environ.get("BUSY_NOTICE_AFTER_S") or cls.busy_notice_after_s
+            ),
+            chat_limit_per_session=os.environ.get(
+                "CHAT_LIMIT_PER_SESSION", cls.chat_limit_per_session
+            ),
+            chat_limit_per_address=os.environ.get(
+                "CHAT_LIMIT_PER_ADDRESS", cls.chat_limit_per_address
+            ),
+            rate_limit_storage_uri=os.environ.get(
+                "RATE_LIMIT_STORAGE_URI", cls.rate_limit_storage_uri
             ),
         )
 

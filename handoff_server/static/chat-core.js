@@ -94,6 +94,8 @@ export function chatStorage(kind) {
  * (detail: a bot_uttered payload). Messages sent while the socket is down wait in an
  * outbox and go once Rasa has confirmed the session again. On resuming, the page names
  * the time of the last message it showed (`since()`), and Rasa sends what came after.
+ * Rasa acknowledges a message it refused (the customer sends faster than the chat limits
+ * allow) with {error, message}.
  */
 export class ChatConnection extends EventTarget {
   constructor({ rasaUrl, sessionToken, customData, since = () => null }) {
@@ -157,16 +159,23 @@ export class ChatConnection extends EventTarget {
     });
   }
 
-  /** Send a message now, or as soon as the session is confirmed; `onSent` runs when it goes. */
-  send(message, onSent = () => {}) {
-    this.outbox.push({ message, onSent });
+  /**
+   * Send a message now, or as soon as the session is confirmed; `onSent` runs when it goes,
+   * `onRefused(reason)` if Rasa refused it.
+   */
+  send(message, onSent = () => {}, onRefused = () => {}) {
+    this.outbox.push({ message, onSent, onRefused });
     this.flush();
   }
 
   flush() {
     while (this.confirmed && this.socket?.connected && this.outbox.length) {
-      const { message, onSent } = this.outbox.shift();
-      this.socket.emit("user_uttered", { message, customData: this.customData() });
+      const { message, onSent, onRefused } = this.outbox.shift();
+      this.socket.emit("user_uttered", { message, customData: this.customData() }, (answer) => {
+        if (typeof answer?.error === "string") {
+          onRefused(typeof answer.message === "string" ? answer.message : "Please try again.");
+        }
+      });
       onSent();
     }
   }
@@ -347,6 +356,7 @@ export function createChat(root, options) {
       appendLinkifiedText(bubble, entry.text);
     }
     row.append(bubble);
+    if (entry.notSent) markNotSent(row, entry.notSent);
     if (entry.quickReplies?.length) {
       const chips = element("div", "lrc-chips");
       chips.setAttribute("role", "group");
@@ -363,6 +373,12 @@ export function createChat(root, options) {
     log.append(row);
     scrollToEnd();
     return row;
+  }
+
+  function markNotSent(row, reason) {
+    row.classList.remove("lrc-msg--pending");
+    row.classList.add("lrc-msg--not-sent");
+    row.append(element("div", "lrc-not-sent", `Not sent. ${reason}`));
   }
 
   function showTyping(visible) {
@@ -423,10 +439,20 @@ export function createChat(root, options) {
     const row = render(entry);
     row.classList.add("lrc-msg--pending");
     lastSentAt = Date.now();
-    connection.send(message, () => {
-      row.classList.remove("lrc-msg--pending");
-      showTyping(true);
-    });
+    connection.send(
+      message,
+      () => {
+        row.classList.remove("lrc-msg--pending");
+        showTyping(true);
+      },
+      (reason) => {
+        // Kept in the history as not sent: a reload never shows it as delivered.
+        entry.notSent = reason;
+        saveHistory();
+        markNotSent(row, reason);
+        showTyping(false);
+      }
+    );
     if (refocusAfterSend) input.focus();
     onActivity("sent");
   }

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from scripts.kb_questions import response_text
 from scripts.stack import REPO_ROOT, Stack
@@ -75,6 +76,24 @@ class KioskClient(WidgetClient):
         """Send a guest's message with the kiosk's session metadata."""
         metadata = {"channel": "kiosk", "kiosk_id": self.kiosk_id, "kiosk_place": self.place}
         self.sio.emit("user_uttered", {"message": text, "customData": metadata})
+
+
+class FromAddress(HTTPAdapter):
+    """Connect from another loopback address (127.0.0.0/8 is all this machine's)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """Return an HTTP session whose connections come from `address`, a loopback address."""
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    return session
 
 
 def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> Any:

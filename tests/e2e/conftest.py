@@ -44,6 +44,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
+# Tight chat limits, so a test reaches them in a few messages.
+LIMITED = {"CHAT_LIMIT_PER_SESSION": "3 per minute", "CHAT_LIMIT_PER_ADDRESS": "20 per minute"}
+
+
+@pytest.fixture(scope="session")
+def limited_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Run a second stack whose chat limits are reached in a few messages (LIMITED)."""
+    with watched_stack(tmp_path_factory.mktemp("limited"), **LIMITED) as running:
+        yield running
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     """Attach the end of the processes' log to a failed end-to-end test."""

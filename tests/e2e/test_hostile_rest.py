@@ -12,8 +12,11 @@ import uuid
 import pytest
 import requests
 
+from lumen.vocabulary import REST_SENDERS
 from scripts.stack import Stack
 from scripts.widget_socket import WidgetSocket
+from tests.e2e.clients import session_from
+from tests.e2e.conftest import LIMITED
 from tests.e2e.faqs import faq
 from tests.e2e.tracker import customer_texts
 
@@ -113,3 +116,47 @@ def test_a_rest_sender_cannot_write_into_a_widget_customers_conversation(stack: 
         assert customer_texts(stack, customer.session_id) == [wifi.question]
     finally:
         customer.close()
+
+
+def test_a_sender_faster_than_anyone_types_is_told_to_wait(limited_stack: Stack):
+    sender = uuid.uuid4().hex
+    wifi = faq("wifi_access")
+    for text in [wifi.question, *wifi.paraphrases[:2]]:
+        assert say(limited_stack, text, sender)[0]["text"] == wifi.answer.strip()
+
+    response = requests.post(
+        webhook(limited_stack), json={"sender": sender, "message": "hello?"}, timeout=TIMEOUT_S
+    )
+
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json()["error"] == "too_many_messages"
+    assert "faster than we can read them" in response.json()["message"]
+    # Refused before NLU: Rasa never saw it. Another customer is answered as usual.
+    assert customer_texts(limited_stack, f"{REST_SENDERS}{sender}") == [
+        wifi.question,
+        *wifi.paraphrases[:2],
+    ]
+    assert_still_answers(limited_stack)
+
+
+def test_an_address_opening_a_conversation_per_message_is_told_to_wait(limited_stack: Stack):
+    # A client of its own address (the tests' others come from 127.0.0.1).
+    flooder = session_from("127.0.0.7")
+    per_address = int(LIMITED["CHAT_LIMIT_PER_ADDRESS"].split()[0])
+    for _ in range(per_address):
+        response = flooder.post(
+            webhook(limited_stack),
+            json={"sender": uuid.uuid4().hex, "message": "hi"},
+            timeout=TIMEOUT_S,
+        )
+        assert response.status_code == 200
+
+    refused = flooder.post(
+        webhook(limited_stack),
+        json={"sender": uuid.uuid4().hex, "message": "hi"},
+        timeout=TIMEOUT_S,
+    )
+
+    assert refused.status_code == 429 and "faster than we can read" in refused.text
+    assert_still_answers(limited_stack)

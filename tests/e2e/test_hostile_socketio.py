@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 import socketio
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.session_tokens import SessionTokens
 from scripts.stack import Stack
 from scripts.widget_socket import WidgetSocket
+from tests.e2e.clients import WidgetClient, agent_api, wait_until_queued
 from tests.e2e.faqs import faq
+from tests.e2e.pages import ask, open_widget
 from tests.e2e.tracker import customer_texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -203,3 +205,80 @@ def test_in_a_browser_a_foreign_page_cannot_open_the_chat_over_a_websocket(
     widget_page = new_page()
     widget_page.goto(f"{stack.handoff_url}/")
     assert widget_page.evaluate(OPEN_SOCKET_IO, url)[-1].startswith("40")
+
+
+def refusal_of(socket: socketio.Client, text: str) -> Any:
+    """Send a message and wait for Rasa's acknowledgement: a refusal, or nothing once answered."""
+    return socket.call("user_uttered", {"message": text}, timeout=TIMEOUT_S)
+
+
+def test_a_socket_faster_than_anyone_types_is_told_its_message_was_not_sent(limited_stack: Stack):
+    customer = RawSocket(limited_stack)
+    try:
+        session_id = customer.open_session(None)["session_id"]
+        texts = [WIFI.question, *WIFI.paraphrases[:2]]
+        for text in texts:
+            customer.say({"message": text})
+            assert customer.next("bot_uttered")["text"] == WIFI.answer.strip()
+
+        refused = refusal_of(customer.sio, "hello?")
+
+        assert refused["error"] == "too_many_messages"
+        assert "faster than we can read them" in refused["message"]
+        assert refused["retry_after_s"] > 0
+        # Refused before NLU: Rasa never saw it, and nothing was said in the conversation.
+        assert customer_texts(limited_stack, session_id) == texts
+        assert customer.events["bot_uttered"].empty()
+    finally:
+        customer.close()
+
+
+def test_agent_messages_reach_a_customer_who_is_at_the_limit(limited_stack: Stack):
+    agent = limited_stack.log_in("dana", limited_stack.create_agent("dana"))
+    customer = WidgetClient(limited_stack.rasa_url)
+    try:
+        customer.say("I want to talk to a real person please")
+        customer.reply_containing("queue")
+        queued = wait_until_queued(limited_stack, agent, customer.session_id)
+        agent_api(limited_stack, agent, "POST", f"/api/conversations/{queued['id']}/claim")
+        customer.reply_containing("has joined the conversation")
+        customer.say("my cabin is 214")
+        assert refusal_of(customer.sio, "the wifi is still down") is None
+        assert refusal_of(customer.sio, "hello??")["error"] == "too_many_messages"
+
+        # The handoff server's pushes are not the customer's messages: none is held back.
+        answers = [f"Agent message {number}" for number in range(1, 6)]
+        for text in answers:
+            agent_api(
+                limited_stack,
+                agent,
+                "POST",
+                f"/api/conversations/{queued['id']}/messages",
+                json={"text": text},
+            )
+        for text in answers:
+            customer.reply_containing(text)
+    finally:
+        customer.close()
+
+
+def test_in_the_widget_a_message_over_the_limit_shows_as_not_sent(
+    limited_stack: Stack, new_page: Callable[[], Page]
+):
+    page = new_page()
+    page.goto(f"{limited_stack.handoff_url}/")
+    open_widget(page)
+    for number, text in enumerate([WIFI.question, *WIFI.paraphrases[:2]], start=1):
+        ask(page, text)
+        expect(page.get_by_text(WIFI.answer.strip())).to_have_count(number)
+
+    ask(page, "hello?")
+
+    not_sent = page.locator(".lrc-msg--user").last
+    expect(not_sent).to_contain_text("hello?")
+    expect(not_sent).to_contain_text("Not sent")
+    expect(not_sent).to_contain_text("faster than we can read them")
+    expect(page.locator(".lrc-typing")).to_be_hidden()
+    # After a reload the message still shows as not sent, never as delivered.
+    page.reload()
+    expect(page.locator(".lrc-msg--user").last).to_contain_text("Not sent")

@@ -1,0 +1,163 @@
+"""bot/chat_limits.py under Rasa's own runtime: who is slowed down, who never is.
+
+Time is an injected clock (the limiter's memory storage reads the same one), never a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import unittest
+from types import SimpleNamespace
+from typing import cast
+from unittest import mock
+
+import limits.storage.memory
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels import refusing_over
+from bot.chat_limits import REFUSAL, ChatLimits
+from bot.settings import BotSettings
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ChatLimitsTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        patcher = mock.patch.object(limits.storage.memory, "time", SimpleNamespace(time=self.clock))
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def chat_limits(self, per_session: str, per_address: str) -> ChatLimits:
+        return ChatLimits(per_session, per_address, "memory://", clock=self.clock)
+
+    def test_a_session_over_its_limit_is_told_to_wait_and_others_are_not(self) -> None:
+        chat = self.chat_limits("3 per minute", "100 per minute")
+        for _ in range(3):
+            self.assertIsNone(chat.refusal("session-a", "10.0.0.1"))
+            self.clock.now += 1
+
+        refused = chat.refusal("session-a", "10.0.0.1")
+
+        assert refused is not None
+        self.assertEqual(refused.message, REFUSAL)
+        # The last of the three leaves the minute's window 59 s from now: then it is clear.
+        self.assertEqual(refused.retry_after_s, 60)
+        self.assertIsNone(chat.refusal("session-b", "10.0.0.1"))
+
+    def test_once_the_window_moves_on_the_session_may_speak_again(self) -> None:
+        chat = self.chat_limits("2 per minute", "100 per minute")
+        chat.refusal("session-a", "10.0.0.1")
+        chat.refusal("session-a", "10.0.0.1")
+        refused = chat.refusal("session-a", "10.0.0.1")
+        assert refused is not None
+
+        self.clock.now += refused.retry_after_s
+
+        self.assertIsNone(chat.refusal("session-a", "10.0.0.1"))
+
+    def test_an_address_opening_session_after_session_is_limited_as_one(self) -> None:
+        chat = self.chat_limits("3 per minute", "5 per minute")
+        for number in range(5):
+            self.assertIsNone(chat.refusal(f"session-{number}", "10.0.0.1"))
+
+        self.assertIsNotNone(chat.refusal("session-new", "10.0.0.1"))
+        self.assertIsNone(chat.refusal("session-new", "10.0.0.2"))
+
+    def test_a_refused_message_costs_nothing(self) -> None:
+        chat = self.chat_limits("2 per minute", "3 per minute")
+        chat.refusal("session-a", "10.0.0.1")
+        chat.refusal("session-a", "10.0.0.1")
+        for _ in range(10):
+            self.assertIsNotNone(chat.refusal("session-a", "10.0.0.1"))
+
+        # Ten refusals later the address has still sent only two messages.
+        self.assertIsNone(chat.refusal("session-b", "10.0.0.1"))
+
+    def test_a_fast_typist_is_never_slowed_down_by_the_defaults(self) -> None:
+        chat = ChatLimits.from_settings(BotSettings.from_env(), clock=self.clock)
+        # A message every two seconds for five minutes, more than anyone types.
+        for _ in range(150):
+            self.assertIsNone(chat.refusal("typist", "10.0.0.1"))
+            self.clock.now += 2
+
+    def test_the_load_tools_crowd_behind_one_address_is_never_slowed_down(self) -> None:
+        chat = ChatLimits.from_settings(BotSettings.from_env(), clock=self.clock)
+        # `make load`: 200 customers on loopback, exponential pauses of 10 s on average,
+        # and `--quick`: 16 of them pausing 4 s; five minutes of each.
+        for customers, pause_s in ((200, 10.0), (16, 4.0)):
+            pace = random.Random(customers)
+            start = self.clock.now
+            messages = sorted(
+                (at, f"{customers}-{number}")
+                for number in range(customers)
+                for at in arrivals(pace, start, start + 300, pause_s)
+            )
+            for at, customer in messages:
+                self.clock.now = at
+                self.assertIsNone(chat.refusal(customer, "127.0.0.1"), customer)
+            self.clock.now += 600
+
+    def test_unreadable_settings_are_refused_at_start_naming_the_variable(self) -> None:
+        for per_session, per_address, storage, named in (
+            ("lots", "10 per minute", "memory://", "CHAT_LIMIT_PER_SESSION"),
+            ("10 per minute", "10 per fortnight", "memory://", "CHAT_LIMIT_PER_ADDRESS"),
+            ("10 per minute", "10 per minute", "carrier-pigeon://loft", "RATE_LIMIT_STORAGE_URI"),
+        ):
+            with self.subTest(named), self.assertRaisesRegex(ValueError, named):
+                ChatLimits(per_session, per_address, storage)
+
+
+class RestWiringTest(unittest.TestCase):
+    """The REST webhook's middleware: 429 with Retry-After past the limit, nothing before."""
+
+    def setUp(self) -> None:
+        self.middleware = refusing_over(ChatLimits("2 per minute", "100 per minute", "memory://"))
+
+    def post(self, body: object, address: str = "10.0.0.1") -> HTTPResponse | None:
+        request = SimpleNamespace(method="POST", json=body, remote_addr="", ip=address)
+        return asyncio.run(self.middleware(cast(Request, request)))
+
+    def test_a_sender_over_the_limit_gets_a_429_with_retry_after_and_a_json_error(self) -> None:
+        self.assertIsNone(self.post({"sender": "ann", "message": "hi"}))
+        self.assertIsNone(self.post({"sender": "ann", "message": "hi"}))
+
+        refused = self.post({"sender": "ann", "message": "hi"})
+
+        assert refused is not None
+        self.assertEqual(refused.status, 429)
+        self.assertGreater(int(refused.headers["Retry-After"]), 0)
+        body = json.loads(refused.body or b"")
+        self.assertEqual((body["error"], body["message"]), ("too_many_messages", REFUSAL))
+        self.assertIsNone(self.post({"sender": "bob", "message": "hi"}))
+
+    def test_a_malformed_request_is_left_to_the_webhook_and_not_counted(self) -> None:
+        malformed: list[object] = [[], {"message": "hi"}, {"sender": 42}, None]
+        for body in malformed:
+            for _ in range(3):
+                self.assertIsNone(self.post(body), body)
+
+
+def arrivals(pace: random.Random, start: float, end: float, mean_pause_s: float) -> list[float]:
+    """When one customer of the load tool sends, pausing exponentially between messages."""
+    times = []
+    at = start + pace.uniform(0, 30)
+    while at < end:
+        times.append(at)
+        at += pace.expovariate(1 / mean_pause_s)
+    return times
+
+
+if __name__ == "__main__":
+    unittest.main()
