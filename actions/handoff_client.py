@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from actions.settings import ActionSettings
 from lumen import handoff_api
+
+logger = logging.getLogger(__name__)
+
+# What is left of Rasa's wait for the action after the last try: the action's own answer.
+ANSWER_MARGIN_S = 1.0
+# The wait when a busy answer does not say how long (Retry-After in seconds, as sent).
+DEFAULT_RETRY_AFTER_S = 1.0
 
 
 class HandoffUnavailable(Exception):
@@ -21,19 +31,38 @@ class HandoffConflict(HandoffUnavailable):
 class HandoffClient:
     """Send context packets and customer messages to the handoff server; read what was taught."""
 
-    def __init__(self, settings: ActionSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: ActionSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings or ActionSettings.from_env()
+        self.clock, self.sleep = clock, sleep
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.settings.handoff_service_token}"
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Send the request; send it again after Retry-After while the database is busy (503).
+
+        A 503 stored nothing, so the same request is safe to repeat; the tries end in time
+        for the action to answer Rasa before Rasa gives up on it.
+        """
         url = f"{self.settings.handoff_url}{path}"
-        try:
-            response = self.session.request(
-                method, url, timeout=self.settings.request_timeout_s, **kwargs
-            )
-        except requests.RequestException as error:
-            raise HandoffUnavailable(f"{method} {url} failed: {error}") from error
+        deadline = self.clock() + self.settings.action_timeout_s - ANSWER_MARGIN_S
+        while True:
+            timeout_s = min(self.settings.request_timeout_s, max(deadline - self.clock(), 0.1))
+            try:
+                response = self.session.request(method, url, timeout=timeout_s, **kwargs)
+            except requests.RequestException as error:
+                raise HandoffUnavailable(f"{method} {url} failed: {error}") from error
+            if response.status_code != 503:
+                break
+            wait_s = retry_after_s(response)
+            if self.clock() + wait_s >= deadline:
+                break
+            logger.warning("%s %s: the database is busy; again in %.0f s", method, url, wait_s)
+            self.sleep(wait_s)
         if response.status_code == 409:
             raise HandoffConflict(f"{method} {url} answered 409: {response.text}")
         if response.status_code >= 400:
@@ -87,3 +116,11 @@ class HandoffClient:
     def rate(self, handoff_id: int, rating: int) -> dict[str, Any]:
         """Store the customer's rating of a resolved conversation."""
         return self._post(handoff_api.rating(handoff_id), {"rating": rating})
+
+
+def retry_after_s(response: requests.Response) -> float:
+    """Return the wait a busy answer asks for (the handoff server sends whole seconds)."""
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return DEFAULT_RETRY_AFTER_S

@@ -23,6 +23,8 @@ class ActionSettings:
     handoff_url: str
     handoff_service_token: str
     request_timeout_s: float = 5.0
+    # How long Rasa waits for an action (its endpoint's timeout): retries end before it.
+    action_timeout_s: float = 5.0
     faq_sync_interval_s: float = 3.0
     faq_index_dir: Path = REPO_ROOT / "models" / "faq"
     faq_data_dir: Path = REPO_ROOT / "data" / "faq"
@@ -37,6 +39,7 @@ class ActionSettings:
         return cls(
             handoff_url=handoff_url,
             handoff_service_token=handoff_service_token,
+            action_timeout_s=float(os.environ.get("ACTION_SERVER_TIMEOUT_S") or 5.0),
             faq_sync_interval_s=float(os.environ.get("FAQ_SYNC_INTERVAL_S") or 3.0),
             # Relative paths are the repository's.
             faq_index_dir=REPO_ROOT / os.environ.get("FAQ_INDEX_DIR", "models/faq"),

@@ -14,6 +14,14 @@ class RasaUnavailable(Exception):
     """Rasa did not accept a push; it stays in the outbox and is tried again."""
 
 
+class RasaBusy(RasaUnavailable):
+    """Rasa did not take the connection or answer in time: busy, not down (which refuses).
+
+    `bot.pushes` finishes a push's turn though its caller hung up, so a push Rasa took most
+    likely reached the customer; sent again, it is skipped if so.
+    """
+
+
 class IntentTrigger(Protocol):
     """Anything that can trigger an intent in a Rasa conversation (RasaClient, test fakes)."""
 
@@ -58,6 +66,8 @@ class RasaClient:
                 json={"name": intent, "entities": {**entities, PUSH_ID: push_id}},
                 timeout=self.timeout,
             )
+        except requests.Timeout as error:  # connecting (a full backlog) or reading
+            raise RasaBusy(self._redact(f"{intent} to {sender_id}: {error}")) from None
         except requests.RequestException as error:
             # `from None`: the original exception quotes the token as well.
             raise RasaUnavailable(self._redact(f"{intent} to {sender_id}: {error}")) from None

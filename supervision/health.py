@@ -4,9 +4,12 @@ supervisord restarts a process that exits. It cannot see one that hangs, or whos
 died while the parent keeps the port (rasa-sdk's Sanic and gunicorn serve from worker
 processes): connections then wait in the port's backlog and nobody answers. On every
 TICK_5 event this listener asks each server's health route, with a short timeout, and
-after FAILURES_TO_RESTART failed checks in a row restarts that program through
-supervisord (which stops its whole process group); a program that has not answered once
-since it started is restarted when its startup grace is over.
+after FAILURES_TO_RESTART failed checks restarts that program through supervisord (which
+stops its whole process group); a program that has not answered once since it started is
+restarted when its startup grace is over. A busy server answers late and a hung one never,
+and both fail the check: a failed check counts only when the program's process group also
+used (next to) no CPU since the check before, so a server saturated by customers is left
+to work, and a stopped or deadlocked one is restarted.
 
 The other way round, a parent that dies leaves its workers holding the port, and the
 restarted server could never bind it: on PROCESS_STATE_EXITED and PROCESS_STATE_STOPPED
@@ -31,12 +34,16 @@ from typing import Any, NamedTuple
 
 from supervisor import childutils
 
-# Long enough for a busy server: Rasa under 200 customers answered its health route late
-# (bot replies p95 6 s), and a 2 s limit had it restarted mid-load, dropping every socket.
-# A hung or dead server never answers, so it is found all the same, a little later.
-CHECK_TIMEOUT_S = 10.0
-# Three checks in a row: a server stalled for half a minute, not one slow answer.
+# A healthy idle server answers at once. A busy one may not (Rasa under 200 customers
+# answered late), but a late answer from a program that is using the CPU does not count.
+CHECK_TIMEOUT_S = 3.0
+# Three idle failed checks, with no answer between: a server stalled for 15 s or more.
 FAILURES_TO_RESTART = 3
+# The share of one core below which a program that does not answer is idle, not busy: an
+# idle server's processes use under 1% (Sanic's manager and gunicorn's master keep
+# ticking, also while the worker that should answer is stopped); a saturated one most of
+# a core, or whatever the machine leaves it.
+BUSY_CPU_SHARE = 0.05
 RUNNING = "RUNNING"
 
 
@@ -78,6 +85,18 @@ class Watch:
     started_at: float
     answered: bool = False
     failures: int = 0
+    # The group's CPU time at the last check, and when that was: at the start, none.
+    cpu_s: float = 0.0
+    checked_at: float | None = None
+
+    def busy(self, now: float, cpu_s: float) -> float | None:
+        """Record a check's CPU reading; return the CPU time used since the last one if busy."""
+        since = self.started_at if self.checked_at is None else self.checked_at
+        # A worker that ended and that no one in the group collected takes its time along.
+        used_s = max(0.0, cpu_s - self.cpu_s)
+        self.cpu_s, self.checked_at = cpu_s, now
+        busy = used_s > 0 and used_s >= BUSY_CPU_SHARE * (now - since)
+        return used_s if busy else None
 
 
 class Verdict(NamedTuple):
@@ -94,11 +113,17 @@ class HealthWatch:
         self.startup_grace_s = startup_grace_s
         self.watches: dict[str, Watch] = {}
 
-    def observe(self, name: str, started_at: float, healthy: bool, now: float) -> Verdict:
-        """Record one check of the process `name` started at `started_at`."""
+    def observe(
+        self, name: str, started_at: float, healthy: bool, now: float, cpu_s: float
+    ) -> Verdict:
+        """Record one check of the process `name` started at `started_at`.
+
+        `cpu_s` is the CPU time its process group has used so far, read after the check.
+        """
         watch = self.watches.get(name)
         if watch is None or watch.started_at != started_at:
             watch = self.watches[name] = Watch(started_at)
+        busy_s = watch.busy(now, cpu_s)
         if healthy:
             recovered = watch.failures > 0
             watch.answered, watch.failures = True, 0
@@ -106,12 +131,17 @@ class HealthWatch:
         grace_s = self.startup_grace_s[name]
         if not watch.answered and now - started_at < grace_s:
             return Verdict()
+        if busy_s is not None:
+            return Verdict(
+                f"!!! {name} did not answer its health check in {CHECK_TIMEOUT_S:.0f} s but is"
+                f" busy ({busy_s:.1f} s of CPU since the last check): left to work."
+            )
         watch.failures += 1
         if watch.failures < FAILURES_TO_RESTART:
-            return Verdict(f"!!! {name} failed its health check ({watch.failures} in a row).")
+            return Verdict(f"!!! {name} failed its health check, idle ({watch.failures}).")
         del self.watches[name]
         why = (
-            f"failed its health check {FAILURES_TO_RESTART} times in a row"
+            f"failed its health check {FAILURES_TO_RESTART} times, idle"
             if watch.answered
             else f"has not answered its health check in {grace_s:.0f} s since it started"
         )
@@ -146,18 +176,40 @@ def clear_leftovers(ended: Mapping[str, str]) -> None:
     )
 
 
-def group_members(group: int) -> list[int]:
-    """Return the live processes of a process group (zombies are dead already)."""
-    members = []
+class ProcessStat(NamedTuple):
+    """What /proc/PID/stat says of one process."""
+
+    pid: int
+    state: str
+    group: int
+    # Clock ticks of user and system time, its own and its collected children's.
+    cpu_ticks: int
+
+
+def process_stats() -> list[ProcessStat]:
+    """Read /proc/PID/stat of every process."""
+    stats = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             # After the command's closing parenthesis: state, ppid, process group, ...
-            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # it ended while we looked
             continue
-        if int(pgrp) == group and state != "Z":
-            members.append(int(stat.parent.name))
-    return sorted(members)
+        # utime, stime, cutime, cstime (proc(5): fields 14 to 17).
+        ticks = sum(int(field) for field in fields[11:15])
+        stats.append(ProcessStat(int(stat.parent.name), fields[0], int(fields[2]), ticks))
+    return stats
+
+
+def group_members(group: int) -> list[int]:
+    """Return the live processes of a process group (zombies are dead already)."""
+    return sorted(stat.pid for stat in process_stats() if stat.group == group and stat.state != "Z")
+
+
+def group_cpu_s(group: int) -> float:
+    """Return the CPU time a process group's processes and their collected children used."""
+    ticks = sum(stat.cpu_ticks for stat in process_stats() if stat.group == group)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def announcement(env: Mapping[str, str], after_s: float) -> str:
@@ -183,6 +235,7 @@ def tick(
     urls: Mapping[str, str],
     check: Callable[[str], bool],
     pool: ThreadPoolExecutor,
+    cpu_of_group: Callable[[int], float] = group_cpu_s,
 ) -> None:
     """Check every running program at once; say what changed; restart what must be."""
     try:
@@ -194,7 +247,9 @@ def tick(
     results = dict(zip(running, pool.map(check, [urls[name] for name in running]), strict=True))
     for name, healthy in results.items():
         info = infos[name]
-        verdict = watch.observe(name, float(info["start"]), healthy, float(info["now"]))
+        # supervisord starts each program as the leader of its own process group.
+        cpu_s = cpu_of_group(int(info["pid"]))
+        verdict = watch.observe(name, float(info["start"]), healthy, float(info["now"]), cpu_s)
         if verdict.message:
             print(verdict.message, file=sys.stderr, flush=True)
         if verdict.restart:

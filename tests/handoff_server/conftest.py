@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 from handoff_server import create_app
 from handoff_server.auth import issue_token
 from handoff_server.db import agents, event_sequence, make_engine, metadata, migrate, resolve_url
-from handoff_server.rasa_client import RasaUnavailable
+from handoff_server.rasa_client import RasaBusy, RasaUnavailable
 from handoff_server.services import Services
 
 SECRET_KEY = "test-secret-key"
@@ -45,11 +45,12 @@ class FakeRasa:
         self.push_ids: set[str] = set()
         self.attempts = 0
         self.failures = 0
+        self.late_answers = 0
 
     def trigger_intent(
         self, sender_id: str, intent: str, entities: dict[str, Any], push_id: str
     ) -> None:
-        """Accept the push, or fail it while failures are left."""
+        """Accept the push, or fail it while failures are left; answer late while late ones are."""
         self.attempts += 1
         if self.failures:
             self.failures -= 1
@@ -57,6 +58,10 @@ class FakeRasa:
         if push_id not in self.push_ids:
             self.push_ids.add(push_id)
             self.calls.append((sender_id, intent, entities))
+        if self.late_answers:
+            # A busy Rasa: it took the push and finishes the turn, the answer comes too late.
+            self.late_answers -= 1
+            raise RasaBusy("read timed out (fake)")
 
     def intents(self, sender_id: str) -> list[str]:
         """Return the intents pushed to one conversation, in order."""

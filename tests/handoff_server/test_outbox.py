@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 
 from handoff_server.db import outbox
 from handoff_server.outbox import LEASE_S, push_id
-from handoff_server.rasa_client import RasaClient, RasaUnavailable
+from handoff_server.rasa_client import RasaBusy, RasaClient, RasaUnavailable
 
 
 @pytest.fixture
@@ -118,6 +120,28 @@ def test_a_refused_push_is_retried_after_one_second_then_after_two(client, servi
     assert _statuses(services)[-1] == ("EXTERNAL_queue_update", "delivered", 2)
 
 
+def test_a_push_rasa_answers_late_is_confirmed_a_second_later_not_after_a_growing_backoff(
+    client, assigned, agent_headers, rasa, services
+):
+    # A busy Rasa takes each push and finishes its turn (bot.pushes), but answers after the
+    # client's read timeout, several times in a row.
+    rasa.late_answers = 4
+    client.post(
+        f"/api/conversations/{assigned['id']}/messages",
+        json={"text": "Your refund is on its way."},
+        headers=agent_headers("alice"),
+    )
+    start = time.time()
+
+    for late in range(4):
+        assert services.outbox.deliver_due(now=start + late) == 0
+    assert services.outbox.deliver_due(now=start + 4) == 1
+
+    # The customer saw it once, at once; its record says delivered, with no refusal counted.
+    assert rasa.intents("conv-1") == ["EXTERNAL_agent_joined", "EXTERNAL_agent_message"]
+    assert _statuses(services)[-1] == ("EXTERNAL_agent_message", "delivered", 0)
+
+
 class _RecordingRasa(BaseHTTPRequestHandler):
     requests: ClassVar[list[tuple[str, dict]]] = []
     status = 200
@@ -177,6 +201,34 @@ def test_rasa_client_reports_refusals_and_unreachable_rasa(fake_rasa_server):
     # The message ends up in logs and in the outbox table: it must not carry the API token.
     assert "rasa-token" not in str(unreachable.value)
     assert "<token>" in str(unreachable.value)
+
+
+def test_rasa_client_tells_a_late_answer_from_a_refusal():
+    # A server that accepts the connection and never answers, as a saturated Rasa does.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(RasaBusy):
+            RasaClient(url, timeout=(0.5, 0.2)).trigger_intent("c", "X", {}, "1-1")
+
+
+def test_rasa_client_counts_a_connection_not_taken_in_time_as_busy():
+    # A server whose backlog is full, as a saturated Rasa's: the kernel drops new connections.
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        address = full.getsockname()
+        waiting = []
+        with suppress(TimeoutError):
+            while len(waiting) < 8:
+                waiting.append(socket.create_connection(address, timeout=0.3))
+        try:
+            with pytest.raises(RasaBusy, match="timed out"):
+                RasaClient(f"http://127.0.0.1:{address[1]}", timeout=(0.3, 0.3)).trigger_intent(
+                    "c", "X", {}, "1-1"
+                )
+        finally:
+            for connection in waiting:
+                connection.close()
 
 
 def test_a_handoff_overtaking_many_answers_before_their_pushes_which_go_once_each(

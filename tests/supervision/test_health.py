@@ -13,30 +13,47 @@ from supervision.health import (
     HealthWatch,
     Verdict,
     clear_leftovers,
+    group_cpu_s,
     health_urls,
 )
 
 STARTED = 1_000.0
 STARTUP_GRACE_S = 60.0
+TICK_S = 5
+# What an idle server's processes use between two ticks (Sanic's manager, gunicorn's master).
+IDLE_CPU_S = 0.02
+# A server saturated by customers: most of a core.
+BUSY_CPU_S = 3.0
 
 
 def new_watch() -> HealthWatch:
     return HealthWatch({"actions": STARTUP_GRACE_S})
 
 
-def checks(watch: HealthWatch, results: list[bool], started: float = STARTED) -> list[Verdict]:
-    """Feed one check result per five-second tick, as TICK_5 would."""
+def checks(
+    watch: HealthWatch,
+    results: list[bool],
+    started: float = STARTED,
+    cpu_per_tick_s: float = IDLE_CPU_S,
+) -> list[Verdict]:
+    """Feed one check result per five-second tick, as TICK_5 would, and the CPU time used."""
     return [
-        watch.observe("actions", started, healthy, started + 5 * (tick + 1))
+        watch.observe(
+            "actions",
+            started,
+            healthy,
+            now=started + TICK_S * (tick + 1),
+            cpu_s=cpu_per_tick_s * (tick + 1),
+        )
         for tick, healthy in enumerate(results)
     ]
 
 
-def test_a_server_that_stops_answering_is_restarted_after_three_failed_checks_in_a_row():
+def test_an_idle_server_that_stops_answering_is_restarted_after_three_failed_checks():
     verdicts = checks(new_watch(), [True] + [False] * FAILURES_TO_RESTART)
 
     assert [verdict.restart for verdict in verdicts] == [False, False, False, True]
-    assert verdicts[1].message == "!!! actions failed its health check (1 in a row)."
+    assert verdicts[1].message == "!!! actions failed its health check, idle (1)."
     assert verdicts[-1].message is not None and "restarting it" in verdicts[-1].message
 
 
@@ -53,7 +70,10 @@ def test_a_server_still_loading_is_left_alone_until_the_grace_period_is_over():
     assert loading == [Verdict()] * 10
 
     late = STARTED + STARTUP_GRACE_S
-    verdicts = [watch.observe("actions", STARTED, False, late + tick) for tick in range(3)]
+    verdicts = [
+        watch.observe("actions", STARTED, False, now=late + tick, cpu_s=IDLE_CPU_S)
+        for tick in range(3)
+    ]
     assert verdicts[-1].restart
     assert verdicts[-1].message is not None and "has not answered" in verdicts[-1].message
 
@@ -64,6 +84,62 @@ def test_a_restarted_process_starts_with_a_clean_slate():
 
     # The new process is still loading: its predecessor's failures do not count.
     assert checks(watch, [False, False], started=STARTED + 60) == [Verdict(), Verdict()]
+
+
+def test_a_busy_server_that_answers_late_is_never_restarted():
+    watch = new_watch()
+    checks(watch, [True])
+
+    # Saturated by customers, it misses every check for a minute: it is working, not hung.
+    busy = [
+        watch.observe("actions", STARTED, False, STARTED + TICK_S * tick, BUSY_CPU_S * tick)
+        for tick in range(2, 14)
+    ]
+
+    assert not any(verdict.restart for verdict in busy)
+    assert busy[0].message is not None and "busy" in busy[0].message
+
+
+def test_a_hung_server_is_restarted_though_it_was_busy_before():
+    watch = new_watch()
+    checks(watch, [True])
+    cpu_s = 0.0
+    verdicts = []
+    for tick in range(2, 4):  # busy: forgiven
+        cpu_s += BUSY_CPU_S
+        verdicts.append(watch.observe("actions", STARTED, False, STARTED + TICK_S * tick, cpu_s))
+    for tick in range(4, 4 + FAILURES_TO_RESTART):  # then stopped (SIGSTOP) or deadlocked
+        cpu_s += IDLE_CPU_S
+        verdicts.append(watch.observe("actions", STARTED, False, STARTED + TICK_S * tick, cpu_s))
+
+    assert [verdict.restart for verdict in verdicts] == [False] * 4 + [True]
+
+
+def test_a_group_whose_worker_ended_does_not_look_busy():
+    # The reading falls when a worker exits and nobody in the group collects its time.
+    watch = new_watch()
+    checks(watch, [True], cpu_per_tick_s=BUSY_CPU_S)
+    verdicts = [
+        watch.observe("actions", STARTED, False, STARTED + TICK_S * tick, cpu_s=0.5)
+        for tick in range(2, 2 + FAILURES_TO_RESTART)
+    ]
+
+    assert verdicts[-1].restart
+
+
+def test_the_cpu_time_of_a_process_group_counts_its_children():
+    spinner = subprocess.Popen(
+        ["sh", "-c", "sh -c 'while :; do :; done' & wait"], start_new_session=True
+    )
+    try:
+        before = group_cpu_s(spinner.pid)
+        deadline = time.monotonic() + 10
+        while group_cpu_s(spinner.pid) < before + 0.2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group_cpu_s(spinner.pid) >= before + 0.2
+    finally:
+        os.killpg(spinner.pid, 9)
+        spinner.wait(timeout=10)
 
 
 def test_the_urls_are_the_servers_health_routes_on_their_ports():
