@@ -217,7 +217,7 @@ def test_rasa_client_counts_a_connection_not_taken_in_time_as_busy():
         full.bind(("127.0.0.1", 0))
         full.listen(0)
         address = full.getsockname()
-        waiting = []
+        waiting: list[socket.socket] = []
         with suppress(TimeoutError):
             while len(waiting) < 8:
                 waiting.append(socket.create_connection(address, timeout=0.3))
