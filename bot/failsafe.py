@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urljoin
@@ -75,7 +76,7 @@ async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettin
     timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
     headers = {"Authorization": f"Bearer {settings.handoff_service_token}"}
     async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
-        if agent.action_endpoint is None or await is_up(http, agent.action_endpoint.url):
+        if agent.action_endpoint is None or await is_up(agent.action_endpoint.url):
             return
         async with agent.lock_store.lock(message.sender_id):
             tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
@@ -106,14 +107,23 @@ def expects_no_reply(tracker: DialogueStateTracker, message_id: str | None) -> b
     return message is None or message.intent_name in QUIET_INTENTS
 
 
-async def is_up(http: aiohttp.ClientSession, webhook_url: str) -> bool:
-    """Ask the action server's health route whether it is there and answering."""
-    timeout = aiohttp.ClientTimeout(total=HEALTH_CHECK_TIMEOUT_S)
+async def is_up(webhook_url: str) -> bool:
+    """Ask the action server's health route whether it is there and answering.
+
+    From a thread: a busy Rasa's own event loop runs late, and on it a healthy action
+    server's answer came "too late" (under load the failsafe handed off hundreds of
+    customers whose action server was fine). The thread times the action server alone.
+    """
+    url = urljoin(webhook_url, "/health")
+    return await asyncio.get_running_loop().run_in_executor(None, answers_health, url)
+
+
+def answers_health(url: str) -> bool:
+    """Tell whether `url` answers 200 within HEALTH_CHECK_TIMEOUT_S (blocking)."""
     try:
-        async with http.get(urljoin(webhook_url, "/health"), timeout=timeout) as response:
-            return response.status == 200
-    # asyncio's TimeoutError is not the builtin one before Python 3.11, and Rasa runs on 3.10.
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+        with urllib.request.urlopen(url, timeout=HEALTH_CHECK_TIMEOUT_S) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):  # refused, timed out, HTTP errors (URLError is an OSError)
         return False
 
 

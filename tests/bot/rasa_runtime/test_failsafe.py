@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
+import time
 import unittest
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -192,8 +195,8 @@ class FailsafeTest(unittest.TestCase):
             return web.json_response({"status": "ok"})
 
         async def probe(settings: BotSettings, http: aiohttp.ClientSession) -> tuple[bool, bool]:
-            up = await is_up(http, f"{settings.handoff_url}/webhook")
-            down = await is_up(http, "http://127.0.0.1:9/webhook")
+            up = await is_up(f"{settings.handoff_url}/webhook")
+            down = await is_up("http://127.0.0.1:9/webhook")
             return up, down
 
         assert asyncio.run(with_handoff_server({"/health": health}, probe)) == (True, False)
@@ -205,13 +208,37 @@ class FailsafeTest(unittest.TestCase):
 
         async def probe(settings: BotSettings, http: aiohttp.ClientSession) -> tuple[bool, float]:
             started = asyncio.get_running_loop().time()
-            up = await is_up(http, f"{settings.handoff_url}/webhook")
+            up = await is_up(f"{settings.handoff_url}/webhook")
             return up, asyncio.get_running_loop().time() - started
 
         up, waited = asyncio.run(with_handoff_server({"/health": hang}, probe))
         assert not up
         # It gave up by itself, not at the session's own 5 s limit.
         assert waited < HEALTH_CHECK_TIMEOUT_S + 2
+
+    def test_a_busy_rasa_does_not_take_a_healthy_action_server_for_a_hung_one(self):
+        class Healthy(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        async def during_a_long_turn(url: str) -> bool:
+            check = asyncio.ensure_future(is_up(url))
+            await asyncio.sleep(0)  # the check is on its way...
+            time.sleep(HEALTH_CHECK_TIMEOUT_S + 1)  # ...and Rasa's loop is busy with NLU
+            return await check
+
+        # The action server runs apart from Rasa's loop, as it does in production.
+        with ThreadingHTTPServer(("127.0.0.1", 0), Healthy) as server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            try:
+                url = f"http://127.0.0.1:{server.server_address[1]}/webhook"
+                self.assertTrue(asyncio.run(during_a_long_turn(url)))
+            finally:
+                server.shutdown()
 
     def test_rasas_call_to_a_hung_action_server_gives_up_after_the_endpoints_timeout(self):
         async def hang(request: web.Request) -> web.Response:
