@@ -66,7 +66,11 @@ class WidgetSocket:
 
 class AsyncWidgetSocket:
     """The widget's connection: it asks for its session on every (re)connection, as a new
-    socket joins the session's room only then, and sends only once Rasa confirmed it."""
+    socket joins the session's room only then, and sends only once Rasa confirmed it.
+
+    As the widget does, it names the time of the last message it got (`since`) when it
+    resumes, and Rasa sends again what was said while it was away.
+    """
 
     def __init__(
         self,
@@ -83,11 +87,19 @@ class AsyncWidgetSocket:
         self.page_url = page_url
         self.confirmed = asyncio.Event()
         self.closing = False
+        self.since: float | None = None
         # Many sockets share the caller's HTTP session, which the caller closes.
         self.sio = socketio.AsyncClient(
             reconnection=True, reconnection_delay_max=10, http_session=http
         )
-        self.sio.on("bot_uttered", on_reply)
+
+        def replied(payload: dict[str, Any]) -> None:
+            stamp = payload.get("timestamp") if isinstance(payload, dict) else None
+            if isinstance(stamp, int | float):
+                self.since = max(self.since or stamp, stamp)
+            on_reply(payload)
+
+        self.sio.on("bot_uttered", replied)
         self.sio.on("connect", self._request_session)
         self.sio.on("session_confirm", self._confirm)
 
@@ -100,7 +112,9 @@ class AsyncWidgetSocket:
 
     async def _request_session(self) -> None:
         self.confirmed.clear()
-        await self.sio.emit("session_request", {"session_token": self.session_token})
+        await self.sio.emit(
+            "session_request", {"session_token": self.session_token, "since": self.since}
+        )
 
     async def _confirm(self, session: dict[str, str]) -> None:
         if self.session_token in (None, session["session_token"]):
