@@ -22,6 +22,7 @@ from actions.faq.engine import Decision, FaqEngine, get_engine
 from actions.faq_sync import start_paraphrase_sync
 from actions.handoff import UsesHandoffClient, hand_off
 from actions.handoff_client import HandoffClient
+from actions.kiosk import filled
 from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
         if decision.kind == "answer":
             faq = decision.hits[0].faq
             dispatcher.utter_message(
-                text=faq.answer, buttons=[dict(button) for button in faq.buttons] or None
+                text=filled(faq.answer, tracker),
+                buttons=[dict(button) for button in faq.buttons] or None,
             )
             for link in faq.links:
                 dispatcher.utter_message(text=f"{link['title']}: {link['url']}")

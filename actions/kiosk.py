@@ -8,6 +8,7 @@ from functools import lru_cache
 from rasa_sdk import Tracker
 
 from actions.settings import ActionSettings
+from knowledge_base.faqs import PLACEHOLDER
 from lumen.context_packet import session_metadata
 from lumen.vocabulary import Channel
 from venue.data import Place, Venue, load_venue
@@ -24,6 +25,20 @@ def shared_venue() -> Venue:
 def settings_clock() -> datetime:
     """Return now: the settings' fixed time (tests only) or the real clock, in the venue's zone."""
     return local_now(shared_venue(), ActionSettings.from_env().venue_now)
+
+
+def filled(answer: str, tracker: Tracker) -> str:
+    """Fill an FAQ answer's placeholders (knowledge_base.faqs.ANSWER_PLACEHOLDERS).
+
+    {kiosk_place} is where the guest's kiosk stands (away from a kiosk, the information
+    desk), {now} the local time on board.
+    """
+    if not PLACEHOLDER.search(answer):
+        return answer
+    venue = shared_venue()
+    here = kiosk_place(venue, tracker) or venue.places[venue.information_desk]
+    values = {"kiosk_place": here.name, "now": settings_clock().strftime("%H:%M")}
+    return PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), answer)
 
 
 def kiosk_place(venue: Venue, tracker: Tracker) -> Place | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -121,6 +122,12 @@ def read_entries(
     return entries, problems
 
 
+# What an answer may say in braces, filled in where the customer asks (actions/kiosk.py):
+# where a kiosk stands (away from a kiosk, the information desk), the local time there.
+ANSWER_PLACEHOLDERS = ("kiosk_place", "now")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
 def parse_faq(raw: Any, where: str, problems: list[str]) -> Faq | None:
     """Build a Faq from one raw mapping, appending what is wrong with it to `problems`."""
     if not isinstance(raw, Mapping):
@@ -137,6 +144,10 @@ def parse_faq(raw: Any, where: str, problems: list[str]) -> Faq | None:
     answer = str(raw.get("answer") or "").strip()
     if not answer:
         found.append(f"{label}: empty answer")
+    for name in PLACEHOLDER.findall(answer):
+        if name not in ANSWER_PLACEHOLDERS:
+            known = ", ".join(f"{{{known}}}" for known in ANSWER_PLACEHOLDERS)
+            found.append(f"{label}: unknown placeholder {{{name}}} in the answer (known: {known})")
     paraphrases = _string_list(raw.get("paraphrases"), f"{label}: paraphrases", found)
     tags = _string_list(raw.get("tags"), f"{label}: tags", found)
     channels = _string_list(raw.get("channels", list(CHANNELS)), f"{label}: channels", found)

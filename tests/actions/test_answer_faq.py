@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 from actions import answer_faq, faq_sync
 from actions.answer_faq import ActionAnswerFaq
 from actions.faq.engine import FaqEngine
-from knowledge_base.faqs import load_knowledge_base
+from knowledge_base.faqs import Faq, load_knowledge_base
 from tests.actions.conftest import (
     EMERGENCY,
     FEES,
@@ -25,6 +25,33 @@ def run(engine, dispatcher, text="when is my refund", metadata=None, client=None
     tracker = make_tracker([user_event(text, "ask_question", metadata=metadata)])
     action = ActionAnswerFaq(engine=engine, client=client or FakeHandoffClient())
     return action.run(dispatcher, tracker, {})
+
+
+CABIN = Faq(
+    id="back_to_cabin",
+    question="How do I get back to my cabin?",
+    paraphrases=(),
+    answer="You're at {kiosk_place} and it's {now}. Cabin 214 is on deck 2.",
+    tags=("directions",),
+    channels=("kiosk", "web"),
+)
+
+
+def test_an_answer_names_the_kiosks_place_and_the_time_on_board(dispatcher, monkeypatch):
+    monkeypatch.setenv("VENUE_NOW", "2026-12-01T21:45")
+    at_the_lounge = {"channel": "kiosk", "kiosk_id": "lounge-3", "kiosk_place": "lounge"}
+    run(FakeEngine(decision("answer", CABIN)), dispatcher, metadata=at_the_lounge)
+    assert dispatcher.messages[0]["text"] == (
+        "You're at the Lounge and it's 21:45. Cabin 214 is on deck 2."
+    )
+
+
+def test_away_from_a_kiosk_the_place_is_the_information_desk(dispatcher, monkeypatch):
+    monkeypatch.setenv("VENUE_NOW", "2026-12-01T09:05")
+    run(FakeEngine(decision("answer", CABIN)), dispatcher, metadata={"channel": "web"})
+    assert dispatcher.messages[0]["text"] == (
+        "You're at Reception and it's 09:05. Cabin 214 is on deck 2."
+    )
 
 
 def test_answer_sends_the_approved_text_with_its_buttons(dispatcher):

@@ -73,6 +73,15 @@ def test_empty_answer_is_refused(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [f"{tmp_path / 'a.yml'}: entry 1 (faq 'wifi'): empty answer"]
 
 
+def test_an_answer_may_only_use_the_known_placeholders(tmp_path: Path) -> None:
+    write(tmp_path, "a.yml", faq_yaml(answer="It is {now}; you are at {kiosk_plce}."))
+
+    assert problems_of(tmp_path) == [
+        f"{tmp_path / 'a.yml'}: entry 1 (faq 'wifi'): unknown placeholder {{kiosk_plce}} in "
+        "the answer (known: {kiosk_place}, {now})"
+    ]
+
+
 def test_paraphrase_under_two_faqs_names_both(tmp_path: Path) -> None:
     write(
         tmp_path,
