@@ -93,9 +93,6 @@ class RestCustomer(Customer):
                 self.seen.errors[f"REST {type(error).__name__}"] += 1
                 replies = []
             texts = [str(reply.get("text", "")) for reply in replies if isinstance(reply, dict)]
-            if BUSY in texts:
-                self.seen.events[BUSY_EVENT] += 1
-                texts.remove(BUSY)
             self.record_answer(asked, "rest", turn, texts)
             await self.pause(self.plan.customer_pause_s)
 

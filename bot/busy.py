@@ -3,7 +3,8 @@
 Beyond capacity a turn waits for Rasa's event loop and for the action server; a customer who
 hears nothing for seconds writes again or leaves. After `busy_notice_after_s` without a reply
 the bot says it has the message and is busy (`utter_busy`), then answers as usual. Never
-while a person holds the conversation: the bot does not talk over an agent.
+while a person holds the conversation (the bot does not talk over an agent), nor over REST,
+whose client gets every reply of a turn at once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from sanic import Sanic
 
 from bot.failsafe import Handler, WatchedOutput
@@ -26,6 +27,10 @@ def patient(on_new_message: Handler, notice_after_s: float) -> Handler:
     """Wrap a channel's message handler so that a slow turn first tells the customer so."""
 
     async def handle(message: UserMessage) -> None:
+        if isinstance(message.output_channel, CollectingOutputChannel):
+            # REST answers once the turn is over: a notice could only come with the answer.
+            await on_new_message(message)
+            return
         message.output_channel = watched = WatchedOutput(message.output_channel)
         turn = asyncio.ensure_future(on_new_message(message))
         done, _ = await asyncio.wait({turn}, timeout=notice_after_s)

@@ -48,6 +48,8 @@ def test_a_second_business_is_a_second_file(hotel_url: str, new_page: Callable[[
     kiosk.goto(f"{hotel_url}/kiosk?kiosk_id=lobby")
     expect(kiosk).to_have_title("Ask the concierge · Main lobby")
     expect(kiosk.get_by_role("heading", level=1)).to_have_text("Ask the concierge")
+    expect(kiosk.locator("#attract")).to_contain_text("Ask the concierge")
+    kiosk.get_by_role("button", name="Tap to ask").click()
     expect(kiosk.get_by_text("Good day! Ask about breakfast")).to_be_visible()
     quick = kiosk.get_by_role("navigation", name="Common questions").get_by_role("button")
     expect(quick).to_have_text(["Breakfast times", "Call a taxi", "Spa hours"])

@@ -145,7 +145,7 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     page = new_page()
     sessions = Sessions(page)
     page.goto(f"{stack.handoff_url}/kiosk?kiosk_id=reception-2&idle=3&countdown=2")
-    expect(page.get_by_text("Deck 2 lobby")).to_be_visible()
+    expect(page.get_by_text("Reception, deck 2 ·")).to_be_visible()
     wait_until(page, lambda: sessions.ids, "the kiosk to start a session")
     first_session = sessions.ids[0]
 
@@ -155,7 +155,8 @@ def test_kiosk_answers_a_quick_question_then_wipes_itself_when_left_alone(
     metadata = rasa_user_events(stack, first_session)[-1]["metadata"]
     assert metadata["channel"] == "kiosk"
     assert metadata["kiosk_id"] == "reception-2"
-    assert metadata["kiosk_location"] == "Deck 2 lobby"
+    assert metadata["kiosk_location"] == "Reception, deck 2"
+    assert metadata["kiosk_place"] == "reception"
 
     # The guest asks for a person, then walks away.
     page.get_by_role("button", name="Talk to a person").click()

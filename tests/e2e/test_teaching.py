@@ -84,8 +84,10 @@ def test_a_supervisor_teaches_a_question_and_the_bot_answers_it_at_once(
     expect(question).to_contain_text("Website")
 
     # Markup in a question is shown as text; a question that is no gap is dismissed.
-    record_unanswered(stack, HOSTILE_TEXT)
-    hostile = panel.locator(".gap", has_text=HOSTILE_TEXT)  # arrives live, no reload
+    # (Its own copy: the widget's page test may have left the bare text among the questions.)
+    hostile_text = f"{HOSTILE_TEXT} {uuid.uuid4().hex[:8]}"
+    record_unanswered(stack, hostile_text)
+    hostile = panel.locator(".gap", has_text=hostile_text)  # arrives live, no reload
     expect(hostile).to_be_visible()
     assert panel.locator(".gap b, .gap img").count() == 0
     hostile.get_by_role("button", name="Dismiss").click()
