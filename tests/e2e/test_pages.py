@@ -30,6 +30,23 @@ def wait_until(page: Page, condition: Callable[[], Any], what: str) -> Any:
     return result
 
 
+def queued_in_console(page: Page, stack: Stack, token: str, session_id: str) -> dict[str, Any]:
+    """Wait until the customer's handoff is in the agents' queue; return it."""
+    return wait_until(
+        page,
+        lambda: [
+            item
+            for item in requests.get(
+                f"{stack.handoff_url}/api/conversations?state=queued",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ).json()["conversations"]
+            if item["sender_id"] == session_id
+        ],
+        "the handoff to reach the queue",
+    )[0]
+
+
 def abandoned_sessions(stack: Stack, token: str) -> set[str]:
     """Return the Rasa session ids of the conversations whose customer left."""
     response = requests.get(
@@ -224,19 +241,7 @@ def test_console_agent_takes_over_a_handed_off_conversation(
     session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
 
     # It appears in the agent's queue by itself (server-sent events, no reload).
-    queued = wait_until(
-        console,
-        lambda: [
-            item
-            for item in requests.get(
-                f"{stack.handoff_url}/api/conversations?state=queued",
-                headers={"Authorization": f"Bearer {agent_token}"},
-                timeout=10,
-            ).json()["conversations"]
-            if item["sender_id"] == session_id
-        ],
-        "the handoff to reach the queue",
-    )[0]
+    queued = queued_in_console(console, stack, agent_token, session_id)
     item = console.locator(f'#queued-list .queue-item[data-id="{queued["id"]}"]')
     expect(item).to_contain_text("Asked for a person")
     expect(item).to_contain_text("Website")
@@ -320,19 +325,7 @@ def test_the_agent_replies_with_the_knowledge_bases_answer_in_one_click(
         "sessionStorage.setItem('lumen-console:agent', JSON.stringify({username: 'alice'}));"
     )
     console.goto(f"{stack.handoff_url}/console")
-    queued = wait_until(
-        console,
-        lambda: [
-            item
-            for item in requests.get(
-                f"{stack.handoff_url}/api/conversations?state=queued",
-                headers={"Authorization": f"Bearer {agent_token}"},
-                timeout=10,
-            ).json()["conversations"]
-            if item["sender_id"] == session_id
-        ],
-        "the handoff to reach the queue",
-    )[0]
+    queued = queued_in_console(console, stack, agent_token, session_id)
     console.locator(f'#queued-list .queue-item[data-id="{queued["id"]}"]').click()
     console.get_by_role("button", name="Claim").click()
     expect(console.locator("#conversation-state")).to_have_text("assigned")

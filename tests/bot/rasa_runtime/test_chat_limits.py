@@ -9,6 +9,7 @@ import asyncio
 import json
 import random
 import unittest
+import uuid
 from types import SimpleNamespace
 from typing import cast
 from unittest import mock
@@ -117,6 +118,22 @@ class ChatLimitsTest(unittest.TestCase):
         ):
             with self.subTest(named), self.assertRaisesRegex(ValueError, named):
                 ChatLimits(per_session, per_address, storage)
+
+
+class SharedCountsTest(unittest.TestCase):
+    """Scaled out, every Rasa process counts in the same Redis (127.0.0.1:6379 runs here)."""
+
+    def test_two_rasa_processes_share_a_sessions_count(self) -> None:
+        first, second = (
+            ChatLimits("2 per hour", "100 per hour", "redis://127.0.0.1:6379") for _ in range(2)
+        )
+        session, address = f"session-{uuid.uuid4().hex}", f"10.1.{random.randrange(256)}.7"
+        self.assertIsNone(first.refusal(session, address))
+        self.assertIsNone(second.refusal(session, address))
+        # The third message is refused wherever it arrives.
+        self.assertIsNotNone(first.refusal(session, address))
+        self.assertIsNotNone(second.refusal(session, address))
+        self.assertIsNone(second.refusal(f"session-{uuid.uuid4().hex}", address))
 
 
 class RestWiringTest(unittest.TestCase):
