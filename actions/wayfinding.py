@@ -36,6 +36,18 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 TONIGHT = re.compile(r"\b(tonight|this evening|later today)\b", re.IGNORECASE)
+# Words without which a text is no question about the programme or the way somewhere,
+# however sure DIET is ("what is the capital of Peru" is what's on to it, at 0.94).
+PROGRAMME_WORDS = re.compile(
+    r"\b(on|now|today|tonight|tomorrow|next|later|evening|afternoon|morning|programme|program"
+    r"|schedule|happening|events?|activit\w*|shows?|music|entertainment|starts?|playing)\b",
+    re.IGNORECASE,
+)
+WAY_WORDS = re.compile(
+    r"\b(where|where's|way|get to|get back|go to|find|route|directions?|lost|take me|located"
+    r"|reach)\b",
+    re.IGNORECASE,
+)
 CABIN_WORDS = ("cabin", "room", "stateroom", "suite")
 CABIN_NUMBER = re.compile(r"^\d{3,4}$")
 
@@ -115,7 +127,9 @@ class VenueAction(YieldsToFaq):
 
     DIET hears "how much is a beer at the bar" as directions and "birthday cake on board" as
     what's on; the FAQ knows them. The FAQs the venue answers live (tagged `live_topic`:
-    the programme, directions) never take the question back.
+    the programme, directions) never take the question back. A text that is not about the
+    venue at all (`about_the_venue`) gets the FAQ's own reply: an honest "I don't know"
+    rather than the programme.
     """
 
     live_topic: str
@@ -138,6 +152,10 @@ class VenueAction(YieldsToFaq):
     def now(self) -> datetime:
         return (self._clock or settings_clock)()
 
+    def about_the_venue(self, text: str) -> bool:
+        """Tell whether the text asks what this action answers."""
+        raise NotImplementedError
+
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
@@ -151,6 +169,10 @@ class VenueAction(YieldsToFaq):
             decision is not None
             and decision.kind == "answer"
             and self.live_topic not in decision.hits[0].faq.tags
+        ):
+            return faq.answer(decision, dispatcher, tracker)
+        if decision is not None and not self.about_the_venue(
+            tracker.latest_message.get("text") or ""
         ):
             return faq.answer(decision, dispatcher, tracker)
         try:
@@ -171,6 +193,9 @@ class ActionWhatsOn(VenueAction):
     def name(self) -> str:
         return "action_whats_on"
 
+    def about_the_venue(self, text: str) -> bool:
+        return PROGRAMME_WORDS.search(text) is not None
+
     def reply(
         self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
@@ -188,6 +213,12 @@ class ActionDirections(VenueAction):
 
     def name(self) -> str:
         return "action_directions"
+
+    def about_the_venue(self, text: str) -> bool:
+        if WAY_WORDS.search(text):
+            return True
+        wanted = destination(self.venue, text)
+        return wanted.place is not None or wanted.cabin is not None
 
     def reply(
         self, decision: Decision | None, dispatcher: CollectingDispatcher, tracker: Tracker

@@ -103,7 +103,9 @@ def test_a_customer_message_refused_while_the_database_is_busy_arrives_once(busy
 
     client_of(busy_twice, clock).forward_customer_message(7, "Where is my refund?", "message-1")
 
-    assert busy_twice.stored == [{"text": "Where is my refund?", "idempotency_key": "message-1"}]
+    assert busy_twice.stored == [
+        {"text": "Where is my refund?", "idempotency_key": "message-1", "faq_hits": None}
+    ]
     assert clock.waits == [RETRY_AFTER_S, RETRY_AFTER_S]
 
 

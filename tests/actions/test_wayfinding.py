@@ -67,6 +67,22 @@ def test_whats_on_now_at_a_kiosk_gives_the_event_and_the_way_there(ship, dispatc
     assert said[1].startswith("Next: Late-night piano, 23:30 to 00:30, in the Lounge.")
 
 
+@pytest.mark.parametrize(
+    ("action", "text", "intent"),
+    [
+        ("whats_on", "what is the capital of Peru", "ask_whats_on"),
+        ("directions", "how tall is the eiffel tower", "ask_directions"),
+    ],
+)
+def test_a_question_about_anything_else_gets_an_honest_i_dont_know(
+    ship, dispatcher, action, text, intent
+):
+    # DIET is sure of both (0.94, 0.95); neither names the programme, a place or a way.
+    venue_action = whats_on(ship, "2026-12-01T21:45") if action == "whats_on" else directions(ship)
+    ask(venue_action, dispatcher, text, intent, AT_RECEPTION_KIOSK)
+    assert [message.get("response") for message in dispatcher.messages] == ["utter_dont_know"]
+
+
 def test_on_the_website_the_same_programme_without_directions(ship, dispatcher):
     said = ask(
         whats_on(ship, "2026-12-01T21:45"),
