@@ -73,27 +73,27 @@ def guarded(on_new_message: Handler, settings: BotSettings) -> Handler:
 
 async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
     """After a turn without a reply, hand off (or forward) if the action server is down."""
+    if agent.action_endpoint is None or await is_up(agent.action_endpoint.url):
+        return
     timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
     headers = {"Authorization": f"Bearer {settings.handoff_service_token}"}
-    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
-        if agent.action_endpoint is None or await is_up(agent.action_endpoint.url):
+    async with agent.lock_store.lock(message.sender_id):
+        tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
+        if expects_no_reply(tracker, message.message_id):
             return
-        async with agent.lock_store.lock(message.sender_id):
-            tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
-            if expects_no_reply(tracker, message.message_id):
-                return
-            logger.error(
-                "The action server at %s is down: %s goes to the handoff server.",
-                agent.action_endpoint.url,
-                message.sender_id,
-            )
+        logger.error(
+            "The action server at %s is down: %s goes to the handoff server.",
+            agent.action_endpoint.url,
+            message.sender_id,
+        )
+        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
             response, events = await rescue(http, tracker, message, settings)
-            if response is not None:
-                said = await agent.nlg.generate(response, tracker, message.output_channel.name())
-                events.insert(0, BotUttered((said or {}).get("text"), {"utter_action": response}))
-            tracker.update_with_events(events, agent.domain)
-            await agent.tracker_store.save(tracker)
-        await agent.processor.execute_side_effects(events, tracker, message.output_channel)
+        if response is not None:
+            said = await agent.nlg.generate(response, tracker, message.output_channel.name())
+            events.insert(0, BotUttered((said or {}).get("text"), {"utter_action": response}))
+        tracker.update_with_events(events, agent.domain)
+        await agent.tracker_store.save(tracker)
+    await agent.processor.execute_side_effects(events, tracker, message.output_channel)
 
 
 def expects_no_reply(tracker: DialogueStateTracker, message_id: str | None) -> bool:
