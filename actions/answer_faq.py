@@ -23,6 +23,7 @@ from actions.faq_sync import start_paraphrase_sync
 from actions.handoff import UsesHandoffClient, hand_off
 from actions.handoff_client import HandoffClient
 from actions.kiosk import filled
+from knowledge_base.faqs import Faq
 from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)
@@ -80,17 +81,15 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
         ]
         frustrated = frustration_signal(tracker)
         if frustrated and frustration_offered(tracker):
-            # Frustration goes on after a person was offered: no more self-service.
+            # Frustration goes on after a person was offered: a person takes over, and what
+            # the FAQ knows for certain is said while they come.
+            if decision.kind == "answer":
+                say_answer(decision.hits[0].faq, dispatcher, tracker)
             return events + hand_off(self.client, dispatcher, tracker, HandoffReason.FRUSTRATION)
 
         if decision.kind == "answer":
             faq = decision.hits[0].faq
-            dispatcher.utter_message(
-                text=filled(faq.answer, tracker),
-                buttons=[dict(button) for button in faq.buttons] or None,
-            )
-            for link in faq.links:
-                dispatcher.utter_message(text=f"{link['title']}: {link['url']}")
+            say_answer(faq, dispatcher, tracker)
             events.append(SlotSet("miss_streak", 0))
             if faq.escalate:
                 return events + hand_off(
@@ -117,6 +116,16 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
             dispatcher.utter_message(response="utter_offer_human_frustrated")
             events += offer_events(HandoffReason.FRUSTRATION)
         return events
+
+
+def say_answer(faq: Faq, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Say an FAQ's answer, with its buttons and links."""
+    dispatcher.utter_message(
+        text=filled(faq.answer, tracker),
+        buttons=[dict(button) for button in faq.buttons] or None,
+    )
+    for link in faq.links:
+        dispatcher.utter_message(text=f"{link['title']}: {link['url']}")
 
 
 def scored_hits(decision: Decision) -> list[dict[str, Any]]:

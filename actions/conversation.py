@@ -26,6 +26,9 @@ from lumen.vocabulary import HandoffReason
 
 logger = logging.getLogger(__name__)
 
+# The intents that answer "Would you like a person?" (rules in data/rules/handoff.yml).
+ANSWERS_TO_AN_OFFER = frozenset({"affirm", "deny"})
+
 
 class YieldsToFaq(UsesHandoffClient, Action, ABC):
     """Answer from the FAQ when it claims the text, otherwise reply to the intent."""
@@ -42,8 +45,10 @@ class YieldsToFaq(UsesHandoffClient, Action, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if tracker.get_slot("handoff_offered"):
-            # A yes or no to the person just offered is an answer, never a question.
+        if tracker.get_slot("handoff_offered") and intent_of(tracker) in ANSWERS_TO_AN_OFFER:
+            # A yes or no to the person just offered is an answer, never a question. Any other
+            # message may be one: DIET read "Can I change the date of my cruise?", asked while
+            # a person was on offer, as a request for one.
             return self.reply(None, dispatcher, tracker)
         faq = self.faq
         try:

@@ -17,6 +17,7 @@ import aiohttp
 
 from bench.accounting import tag_of, tagged
 from bench.actors import Actor, Stage
+from bench.customers import REST_SENDER_PREFIX
 from bench.load import REQUEST_TIMEOUT_S, SseEvent, StreamStats, hold_stream
 
 # The browser's EventSource waits this long before it reconnects (the stream's `retry:`).
@@ -29,6 +30,9 @@ REPLIES = (
     "That's sorted on our side. Is there anything else?",
     "I've added a note so the team on board knows as well.",
 )
+
+# Counted apart from the ledger: Rasa takes them into the tracker but cannot show them.
+UNDELIVERABLE_OVER_REST = "agent messages to a REST customer (the channel has no push)"
 
 
 class Agent(Actor):
@@ -137,7 +141,9 @@ class Agent(Actor):
             text = tagged(self.rng.choice(REPLIES), message)
             sent = self.clock()
             status, _ = await self.call(session, "POST", f"{path}/messages", {"text": text})
-            if status == 201:
+            if status == 201 and sender.startswith(REST_SENDER_PREFIX):
+                self.seen.events[UNDELIVERABLE_OVER_REST] += 1
+            elif status == 201:
                 self.seen.agent_to_customer.sent(sender, message, sent)
             elif status:
                 self.seen.errors[f"agent POST /messages HTTP {status}"] += 1

@@ -86,6 +86,25 @@ def test_a_yes_to_the_person_offered_is_never_taken_for_a_question(dispatcher):
     assert engine.channels == []  # the FAQ was not even asked
 
 
+@pytest.mark.parametrize(
+    ("action_class", "intent"),
+    [(ActionHandoff, "request_human"), (ActionSmallTalk, "bot_challenge")],
+)
+def test_a_question_after_a_person_was_offered_still_gets_its_answer(
+    action_class, intent, dispatcher
+):
+    # Seen in a load run: "What are the River Circle benefits?", asked while a person was on
+    # offer, got "I'm an automated assistant"; "Can I change the date of my cruise?" a handoff.
+    client = FakeHandoffClient()
+    engine = FakeEngine(decision("answer", REFUND), question=True)
+    tracker = make_tracker(
+        [user_event("when is my refund paid", intent)], slots={"handoff_offered": True}
+    )
+    action_class(engine=engine, client=client).run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == REFUND.answer
+    assert client.packets == []
+
+
 def test_a_contact_is_noted_even_when_the_message_reads_like_a_question(dispatcher):
     engine = FakeEngine(decision("answer", REFUND), question=True)
     tracker = make_tracker(

@@ -99,9 +99,20 @@ def test_the_same_question_asked_again_reads_as_frustration(dispatcher):
 def test_frustration_after_the_offer_hands_off_at_once(dispatcher):
     client = FakeHandoffClient()
     slots = {"frustration_offered": True}
-    events = answer(dispatcher, "answer", "this is useless and terrible", slots, client=client)
+    events = answer(dispatcher, "none", "this is useless and terrible", slots, client=client)
     assert client.packets[0]["reason"] == "frustration"
     assert ["in the queue" in message["text"] for message in dispatcher.messages] == [True]
+    assert SlotSet("handoff_active", True) in events
+
+
+def test_a_question_asked_again_after_the_offer_is_answered_while_a_person_comes(dispatcher):
+    client = FakeHandoffClient()
+    earlier = [user_event("where is my refund", "ask_question")]
+    slots = {"frustration_offered": True}
+    events = answer(dispatcher, "answer", "Where is my refund?", slots, earlier, client=client)
+    assert dispatcher.messages[0]["text"] == REFUND.answer
+    assert "in the queue" in dispatcher.messages[-1]["text"]
+    assert client.packets[0]["reason"] == "frustration"
     assert SlotSet("handoff_active", True) in events
 
 
