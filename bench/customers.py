@@ -38,6 +38,9 @@ CUSTOMER_VISIBLE_ERRORS = {
     "Sorry, I can't reach our team": "customer told the team is unreachable",
     BOT_FAILED: "customer told the bot failed (handed off)",
     "Nobody from our team is available": "customer told nobody is on duty",
+    response_text(REPO_ROOT / "bot" / "domain.yml", "utter_ask_again"): (
+        "customer asked to write again (the answer came too late)"
+    ),
 }
 # What a customer writes to the person while waiting for them or talking to them.
 TO_PERSON = (

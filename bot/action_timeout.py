@@ -5,19 +5,27 @@ setting for it: a hung action server held each customer's turn, and the conversa
 lock, for minutes, and the failsafe (bot/failsafe.py) could not step in before. Rasa keeps
 an endpoint's unknown keys, such as `timeout`, in EndpointConfig.kwargs; once the agent is
 loaded, `time_action_calls` gives it an endpoint that applies that timeout to each request.
+
+Rasa logs a failed call and ends the turn without a word, whether the action server is down
+or only late; the endpoint remembers whose call failed, so the failsafe can tell the two apart.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from sanic import Sanic
 
 
 class TimedEndpointConfig(EndpointConfig):
     """An endpoint whose every request gives up after its `timeout` setting, in seconds."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._failed: set[str] = set()  # senders whose latest action call failed
 
     @classmethod
     def of(cls, endpoint: EndpointConfig) -> TimedEndpointConfig:
@@ -42,7 +50,21 @@ class TimedEndpointConfig(EndpointConfig):
     async def request(self, *args: Any, **kwargs: Any) -> Any:
         """Send the request as Rasa does, with this endpoint's timeout instead of Rasa's."""
         kwargs["timeout"] = aiohttp.ClientTimeout(total=self.timeout_s)
-        return await super().request(*args, **kwargs)
+        try:
+            return await super().request(*args, **kwargs)
+        except (asyncio.TimeoutError, aiohttp.ClientError) as error:
+            if not isinstance(error, ClientResponseError) or error.status >= 500:
+                # Not a 4xx: that is rasa-sdk rejecting the action, which Rasa handles itself.
+                self._failed.add(str((kwargs.get("json") or {}).get("sender_id")))
+            raise
+
+    def forget_failure(self, sender_id: str) -> bool:
+        """Tell whether an action call of `sender_id` failed since the last asking."""
+        try:
+            self._failed.remove(sender_id)
+        except KeyError:
+            return False
+        return True
 
 
 async def time_action_calls(app: Sanic, *_: Any) -> None:

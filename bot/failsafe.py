@@ -1,12 +1,18 @@
-"""Never leave a customer in silence because the action server is down.
+"""Never leave a customer in silence because the action server is down, or late.
 
 Rasa 3.6 logs a custom action it cannot reach (refused, or no answer within the
 endpoint's timeout, see bot/action_timeout.py) and carries on without the action's
 events, so the turn ends without a word. Both channels pass every message through
-`guarded`: after a turn that sent nothing back, if the action server fails its health
-check (refused, an error, or no answer within HEALTH_CHECK_TIMEOUT_S: a hung server), the
-customer is told, and the conversation goes to a person through the handoff server with a
-minimal context packet; when a person has it already, the message goes straight to them.
+`guarded`: after a turn that sent nothing back because an action call failed (the endpoint
+remembers whose), if the action server fails its health check (refused, an error, or no
+answer within HEALTH_CHECK_TIMEOUT_S: a hung server), the customer is told, and the
+conversation goes to a person through the handoff server with a minimal context packet;
+when a person has it already, the message goes straight to them (under the message's id,
+so a message the action did forward is not shown twice).
+
+When the action server is healthy but the turn's call failed (too late for the endpoint's
+timeout on a saturated machine, or an error), a message for a person still goes straight to
+them, and a question gets an honest "ask me again" (`utter_ask_again`) instead of silence.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from bot.action_timeout import TimedEndpointConfig
 from bot.settings import BotSettings
 from lumen import context_packet as packets
 from lumen import handoff_api
@@ -39,6 +46,8 @@ QUIET_INTENTS = {"session_end"}
 # A healthy action server answers its health route at once; one that does not within this
 # time is hung (a dead or stopped worker leaves connections waiting in the port's backlog).
 HEALTH_CHECK_TIMEOUT_S = 2.0
+# Said when the action server is up but this turn's call failed: the answer never came.
+ASK_AGAIN = "utter_ask_again"
 
 
 class WatchedOutput(OutputChannel):
@@ -63,31 +72,48 @@ def guarded(on_new_message: Handler, settings: BotSettings) -> Handler:
     """Wrap a channel's message handler so that a dead action server never means silence."""
 
     async def handle(message: UserMessage) -> None:
+        agent = Sanic.get_app().ctx.agent
+        failed_call(agent, message.sender_id)  # forget a failure no rescue needed
         message.output_channel = watched = WatchedOutput(message.output_channel)
         await on_new_message(message)
         if not watched.used:
-            await rescue_if_down(Sanic.get_app().ctx.agent, message, settings)
+            await rescue_if_down(agent, message, settings)
 
     return handle
 
 
+def failed_call(agent: Agent, sender_id: str) -> bool:
+    """Tell whether an action call of `sender_id` failed since the last asking."""
+    endpoint = agent.action_endpoint
+    return isinstance(endpoint, TimedEndpointConfig) and endpoint.forget_failure(sender_id)
+
+
 async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
-    """After a turn without a reply, hand off (or forward) if the action server is down."""
-    if agent.action_endpoint is None or await is_up(agent.action_endpoint.url):
-        return
-    timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
-    headers = {"Authorization": f"Bearer {settings.handoff_service_token}"}
+    """After a turn whose action call failed, hand off (or forward) if the action server is down.
+
+    If it is up (the call came too late or met an error), forward a message meant for a
+    person, and ask the customer to write a question again.
+    """
+    if agent.action_endpoint is None or not failed_call(agent, message.sender_id):
+        return  # a turn silent on purpose: a message forwarded to a person
+    down = not await is_up(agent.action_endpoint.url)
     async with agent.lock_store.lock(message.sender_id):
         tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
         if expects_no_reply(tracker, message.message_id):
             return
-        logger.error(
-            "The action server at %s is down: %s goes to the handoff server.",
-            agent.action_endpoint.url,
-            message.sender_id,
-        )
-        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
-            response, events = await rescue(http, tracker, message, settings)
+        if down or tracker.get_slot("handoff_active"):
+            logger.error(
+                "The action server at %s %s: %s goes to the handoff server.",
+                agent.action_endpoint.url,
+                "is down" if down else "failed a call",
+                message.sender_id,
+            )
+            response, events = await rescue_through_handoff_server(tracker, message, settings)
+        else:
+            logger.warning(
+                "An action call of %s failed: asking them to write again.", tracker.sender_id
+            )
+            response, events = ASK_AGAIN, []
         if response is not None:
             said = await agent.nlg.generate(response, tracker, message.output_channel.name())
             events.insert(0, BotUttered((said or {}).get("text"), {"utter_action": response}))
@@ -125,6 +151,16 @@ def answers_health(url: str) -> bool:
             return bool(response.status == 200)
     except (OSError, ValueError):  # refused, timed out, HTTP errors (URLError is an OSError)
         return False
+
+
+async def rescue_through_handoff_server(
+    tracker: DialogueStateTracker, message: UserMessage, settings: BotSettings
+) -> tuple[str | None, list[Event]]:
+    """Run `rescue` with a session of its own: most turns never need one."""
+    timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
+    headers = {"Authorization": f"Bearer {settings.handoff_service_token}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
+        return await rescue(http, tracker, message, settings)
 
 
 async def rescue(

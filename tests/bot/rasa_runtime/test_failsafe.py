@@ -14,6 +14,7 @@ import threading
 import time
 import unittest
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,15 +24,24 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from rasa.core.actions.action import RemoteAction
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.action_timeout import TimedEndpointConfig, time_action_calls
-from bot.failsafe import HEALTH_CHECK_TIMEOUT_S, context_packet, expects_no_reply, is_up, rescue
+from bot.failsafe import (
+    HEALTH_CHECK_TIMEOUT_S,
+    context_packet,
+    expects_no_reply,
+    is_up,
+    rescue,
+    rescue_if_down,
+)
 from bot.settings import BotSettings
 from lumen.vocabulary import HandoffReason
 
@@ -123,6 +133,63 @@ def run_rescue(
         )
     )
     return result, received
+
+
+def after_a_silent_turn(
+    conversation: DialogueStateTracker, *, call_failed: bool
+) -> tuple[list[str], list[tuple[str, dict[str, Any]]], DialogueStateTracker]:
+    """Run the failsafe after a turn that said nothing, the action server up and healthy.
+
+    Return what the customer was told, what the handoff server received, and the tracker.
+    """
+    received: list[tuple[str, dict[str, Any]]] = []
+
+    async def healthy(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def late(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.json_response({"events": [], "responses": []})
+
+    async def customer_messages(request: web.Request) -> web.Response:
+        received.append((request.path, await request.json()))
+        return web.json_response({"id": 5})
+
+    async def late_turn(settings: BotSettings, http: aiohttp.ClientSession) -> Any:
+        endpoint = TimedEndpointConfig(f"{settings.handoff_url}/webhook", timeout="1")
+        if call_failed:  # Rasa's call of the turn's action, too late for the timeout
+            with suppress(asyncio.TimeoutError):
+                await endpoint.request(json={"sender_id": conversation.sender_id})
+        store = InMemoryTrackerStore(domain())
+        await store.save(conversation)
+        output = CollectingOutputChannel()
+
+        async def execute_side_effects(events: list[Any], _: Any, channel: OutputChannel) -> None:
+            for event in events:
+                if isinstance(event, BotUttered):
+                    await channel.send_text_message(conversation.sender_id, event.text)
+
+        agent = SimpleNamespace(
+            action_endpoint=endpoint,
+            lock_store=InMemoryLockStore(),
+            tracker_store=store,
+            nlg=TemplatedNaturalLanguageGenerator(domain().responses),
+            domain=domain(),
+            processor=SimpleNamespace(execute_side_effects=execute_side_effects),
+        )
+        turn = UserMessage("and is it open now?", output, conversation.sender_id, message_id="m-2")
+        await rescue_if_down(agent, turn, settings)  # type: ignore[arg-type]
+        return [str(said.get("text")) for said in output.messages], await store.retrieve(
+            conversation.sender_id
+        )
+
+    routes = {
+        "/health": healthy,
+        "/webhook": late,
+        "/api/conversations/{id}/customer-messages": customer_messages,
+    }
+    told, saved = asyncio.run(with_handoff_server(routes, late_turn))
+    return told, received, saved
 
 
 class FailsafeTest(unittest.TestCase):
@@ -259,6 +326,51 @@ class FailsafeTest(unittest.TestCase):
 
         with self.assertRaises(asyncio.TimeoutError):
             asyncio.run(with_handoff_server({"/webhook": hang}, call))
+
+    def test_a_question_whose_action_call_failed_gets_ask_again_not_silence(self):
+        told, received, saved = after_a_silent_turn(tracker(*CONVERSATION), call_failed=True)
+
+        assert told == [domain().responses["utter_ask_again"][0]["text"]]
+        assert received == []  # the action server is up: nobody is handed the customer
+        assert saved.latest_bot_utterance.text == told[0]
+
+    def test_during_a_handoff_a_message_whose_call_failed_goes_straight_to_the_agent(self):
+        handed_off = tracker(
+            *CONVERSATION, SlotSet("handoff_active", True), SlotSet("handoff_id", 7.0)
+        )
+        told, received, _ = after_a_silent_turn(handed_off, call_failed=True)
+
+        assert told == []  # the bot never talks over an agent
+        assert received == [
+            (
+                "/api/conversations/7/customer-messages",
+                {"text": "and is it open now?", "idempotency_key": "m-2"},
+            )
+        ]
+
+    def test_a_turn_silent_on_purpose_stays_silent(self):
+        handed_off = tracker(
+            *CONVERSATION, SlotSet("handoff_active", True), SlotSet("handoff_id", 7.0)
+        )
+        assert after_a_silent_turn(handed_off, call_failed=False)[:2] == ([], [])
+
+    def test_the_endpoint_remembers_a_failed_call_once_and_not_a_rejected_action(self):
+        async def reject(request: web.Request) -> web.Response:
+            return web.json_response({"error": "no such action"}, status=404)
+
+        async def calls(settings: BotSettings, http: aiohttp.ClientSession) -> list[bool]:
+            rejecting = TimedEndpointConfig(f"{settings.handoff_url}/webhook", timeout="1")
+            refused = TimedEndpointConfig("http://127.0.0.1:9/webhook", timeout="1")
+            for endpoint in (rejecting, refused):
+                with suppress(aiohttp.ClientError):
+                    await endpoint.request(json={"sender_id": "guest-1"})
+            return [
+                rejecting.forget_failure("guest-1"),
+                refused.forget_failure("guest-1"),
+                refused.forget_failure("guest-1"),
+            ]
+
+        assert asyncio.run(with_handoff_server({"/webhook": reject}, calls)) == [False, True, False]
 
     def test_the_packet_is_plain_json(self):
         json.dumps(context_packet(tracker(*CONVERSATION)))
