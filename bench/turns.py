@@ -3,7 +3,9 @@
 A FAQ turn goes Rasa -> action server (FAQ search, answer) -> Rasa; the baseline, "hi", makes
 the same round trip to `action_small_talk`, which finds it is no FAQ question and greets. The
 difference is the cost of answering (and of the tracker an answer writes). Then
-sustained turns per second with several customers writing at once, for both kinds of turn.
+sustained turns per second with several customers writing at once, for both kinds of turn
+and for Rasa's floor: a static response (`utter_agent_joined`, triggered through Rasa's HTTP
+API) that needs neither NLU nor the action server.
 Run with `.venv/bin/python -m bench.turns` (or `make bench`); it starts a private stack.
 """
 
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,10 @@ RASA_ANCHOR_TURNS_PER_S = 20.0
 TURNS_PER_CONVERSATION = 10
 WARM_UP_TURNS = 5
 GREETING = ("hi", "Hello")
+# A static response: Rasa's own floor for a turn (a rule, a template, the tracker saved).
+STATIC_INTENT = {"name": "EXTERNAL_agent_joined", "entities": {"agent_name": "Dana"}}
+# The issue's requirement: a FAQ turn sustains at least this share of a static one's rate.
+STATIC_SHARE_TARGET = 0.6
 
 
 @dataclass(frozen=True)
@@ -104,21 +111,55 @@ async def one_at_a_time(url: str, turns: list[Turn], count: int, label: str) -> 
     return latencies
 
 
-async def sustained(
-    url: str, turns: list[Turn], customers: int, seconds: float
-) -> tuple[float, list[float]]:
+async def timed_static_turn(
+    session: aiohttp.ClientSession, rasa_url: str, token: str, sender: str
+) -> float:
+    """Trigger the static response in `sender`'s conversation; return the milliseconds it took."""
+    started = time.perf_counter()
+    async with session.post(
+        f"{rasa_url}/conversations/{sender}/trigger_intent",
+        params={"token": token},
+        json=STATIC_INTENT,
+    ) as response:
+        response.raise_for_status()
+        await response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+Send = Callable[[aiohttp.ClientSession, str, int], Awaitable[float]]
+
+
+def rest_turns(url: str, turns: list[Turn]) -> Send:
+    """Return a sender of the `n`th of `turns` over REST."""
+
+    async def send(session: aiohttp.ClientSession, sender: str, n: int) -> float:
+        elapsed, _ = await timed_turn(session, url, sender, turns[n % len(turns)])
+        return elapsed
+
+    return send
+
+
+def static_turns(rasa_url: str, token: str) -> Send:
+    """Return a sender of the static response."""
+
+    async def send(session: aiohttp.ClientSession, sender: str, _: int) -> float:
+        return await timed_static_turn(session, rasa_url, token, sender)
+
+    return send
+
+
+async def sustained(send: Send, customers: int, seconds: float) -> tuple[float, list[float]]:
     """Keep `customers` conversations busy for `seconds`; return turns/s and latencies."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
     async def customer(offset: int, session: aiohttp.ClientSession) -> None:
         senders, sender = Customers(), None
-        for turn in itertools.islice(itertools.cycle(turns), offset, None):
+        for n in itertools.count(offset):
             if time.perf_counter() >= deadline:
                 return
             sender = senders.next_sender(sender)
-            elapsed, _ = await timed_turn(session, url, sender, turn)
-            latencies.append(elapsed)
+            latencies.append(await send(session, sender, n))
 
     started = time.perf_counter()
     async with new_session() as session:
@@ -148,12 +189,23 @@ def main(argv: list[str] | None = None) -> int:
         greeted = asyncio.run(one_at_a_time(url, greeting, args.turns, "greeting"))
         say(f"{args.turns} FAQ turns ({len(questions)} different questions), one at a time")
         answered = asyncio.run(one_at_a_time(url, questions, args.turns, "FAQ"))
-        say(f"{args.customers} customers at once for {args.seconds:.0f} s: greeting turns")
-        greeting_rate, greeting_loaded = asyncio.run(
-            sustained(url, greeting, args.customers, args.seconds)
+        at_once = f"{args.customers} customers at once for {args.seconds:.0f} s"
+        say(f"{at_once}: static responses (no NLU, no action server)")
+        static_rate, static_loaded = asyncio.run(
+            sustained(
+                static_turns(stack.rasa_url, stack.env["RASA_API_TOKEN"]),
+                args.customers,
+                args.seconds,
+            )
         )
-        say(f"{args.customers} customers at once for {args.seconds:.0f} s: FAQ turns")
-        faq_rate, faq_loaded = asyncio.run(sustained(url, questions, args.customers, args.seconds))
+        say(f"{at_once}: greeting turns")
+        greeting_rate, greeting_loaded = asyncio.run(
+            sustained(rest_turns(url, greeting), args.customers, args.seconds)
+        )
+        say(f"{at_once}: FAQ turns")
+        faq_rate, faq_loaded = asyncio.run(
+            sustained(rest_turns(url, questions), args.customers, args.seconds)
+        )
     load_after = os.getloadavg()[0]
 
     faq, baseline = summarize(answered), summarize(greeted)
@@ -174,6 +226,19 @@ def main(argv: list[str] | None = None) -> int:
             greeting_rate,
             note=f"anchor: Rasa quotes ~{RASA_ANCHOR_TURNS_PER_S:.0f}/s per instance",
         ),
+        Row(
+            f"sustained static responses/s ({args.customers} customers)",
+            static_rate,
+            "turns/s",
+            note="Rasa's floor: no NLU, no action server",
+        ),
+        Row(
+            "FAQ turns/s as a share of static responses/s",
+            100 * faq_rate / static_rate,
+            "%",
+            target=100 * STATIC_SHARE_TARGET,
+            higher_is_better=True,
+        ),
         Row("FAQ turn p95 under load", loaded.p95, "ms", baseline_loaded.p95),
     ]
     charts = [
@@ -184,13 +249,17 @@ def main(argv: list[str] | None = None) -> int:
         ),
         Chart(
             f"Sustained load: {args.customers} customers writing at once",
-            {"FAQ answer": faq_loaded, "greeting": greeting_loaded},
+            {
+                "FAQ answer": faq_loaded,
+                "greeting": greeting_loaded,
+                "static response": static_loaded,
+            },
             caption="Latency of every turn while the load ran.",
         ),
         Chart(
             "Turns per second on one Rasa instance",
-            {"measured": [greeting_rate, faq_rate]},
-            categories=["greeting", "FAQ answer"],
+            {"measured": [static_rate, greeting_rate, faq_rate]},
+            categories=["static response", "greeting", "FAQ answer"],
             kind="bar",
             xlabel="kind of turn",
             ylabel="turns per second",
