@@ -42,7 +42,7 @@ SOCKETIO_CLIENT_VERSION := 4.8.1
 AXE_CORE := tests/e2e/vendor/axe.min.js
 AXE_CORE_VERSION := 4.10.3
 
-.PHONY: help setup run test lint format venvs model index db venue config browser bench load clean distclean
+.PHONY: help setup run test lint format venvs model index db venue config browser bench load capacity clean distclean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench: setup ## Run the benchmarks in sequence (bench/); print figures, charts i
 ARGS ?=
 load: setup ## Drive customers and agents against a private stack (5 min); report in reports/load/.
 	$(PYTHON) -m bench.crowd $(ARGS)
+
+capacity: setup ## Raise the crowd step by step until the assistant breaks; report in reports/load/.
+	$(PYTHON) -m bench.capacity $(ARGS)
 
 lint: venvs ## Check style and types (ruff, mypy).
 	$(APP_VENV)/bin/ruff check .
