@@ -14,6 +14,7 @@ from handoff_server.assistant_config import load_assistant_config
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
 from handoff_server.event_log import EventFeed
+from handoff_server.mailer import Mailer
 from handoff_server.outbox import Outbox
 from handoff_server.pages import pages
 from handoff_server.rasa_client import RasaClient
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         knowledge_base=KnowledgeBaseDirectory(settings.faq_data_dir),
         # Read once at start: a mistake in the file stops the server here, naming the key.
         assistant=load_assistant_config(settings.assistant_config),
+        mailer=Mailer.check(settings.smtp_url, settings.smtp_from),
     )
     register_error_handlers(app)
     send_security_headers(app, settings.public_rasa_url)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import BadRequest, Unauthorized
+from werkzeug.exceptions import BadRequest, ServiceUnavailable, Unauthorized
 
 from handoff_server import accounts, records, schemas, store
 from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
+from handoff_server.mailer import MailUnavailable, answer_email, is_email
 from handoff_server.openapi import may_refuse, openapi_document
 from handoff_server.services import services
 from handoff_server.suggestions import suggested_answers
@@ -237,6 +238,32 @@ def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
 def resolve(conversation_id: int, body: dict[str, Any]) -> Response:
     """Close a conversation and hand the customer back to the bot."""
     return jsonify(store.resolve(services().db, conversation_id, g.agent, body.get("note")))
+
+
+@bp.post("/conversations/<int:conversation_id>/answer")
+@may_refuse(409, 503)
+@require_role("agent")
+@json_body(schemas.ANSWER_MESSAGE_LEFT)
+def answer_message_left(conversation_id: int, body: dict[str, Any]) -> Response:
+    """Answer a message left while nobody was on duty, and close it.
+
+    To an email address the answer goes by email first (503, nothing recorded, when it cannot
+    be sent); for a phone number the agent has called, and `text` records what they said.
+    """
+    app = services()
+    conversation = store.message_left(app.db, conversation_id)
+    contact = conversation["offline_contact"] or ""
+    if not is_email(contact):
+        how = f"by phone at {contact}"
+    else:
+        try:
+            app.mailer.send(
+                contact, *answer_email(app.assistant, conversation, body["text"], g.agent)
+            )
+        except MailUnavailable as error:
+            raise ServiceUnavailable(str(error)) from None
+        how = f"by email to {contact}"
+    return jsonify(store.answer_message_left(app.db, conversation_id, g.agent, body["text"], how))
 
 
 @bp.post("/conversations/<int:conversation_id>/reopen")

@@ -119,6 +119,14 @@ OFFLINE_MESSAGE: Schema = {
     "properties": {"contact": _string(min_length=1), "text": TEXT},
 }
 
+ANSWER_MESSAGE_LEFT: Schema = {
+    "type": "object",
+    "required": ["text"],
+    "description": "The answer: emailed to an address the customer left, or, for a phone "
+    "number, what the agent told them on the call.",
+    "properties": {"text": TEXT},
+}
+
 UNANSWERED_QUESTION: Schema = {
     "type": "object",
     "required": ["sender_id", "channel", "text", "outcome"],

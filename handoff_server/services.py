@@ -9,6 +9,7 @@ from flask import current_app
 from handoff_server.assistant_config import AssistantConfig
 from handoff_server.db import Database
 from handoff_server.event_log import EventFeed
+from handoff_server.mailer import Mailer
 from handoff_server.outbox import Outbox
 from handoff_server.settings import Settings
 from knowledge_base.faqs import KnowledgeBaseDirectory
@@ -16,7 +17,7 @@ from knowledge_base.faqs import KnowledgeBaseDirectory
 
 @dataclass(frozen=True)
 class Services:
-    """The settings, database, outbox, event feed, knowledge base and business of one app."""
+    """The settings, database, outbox, event feed, knowledge base, business and mailer of an app."""
 
     settings: Settings
     db: Database
@@ -24,6 +25,7 @@ class Services:
     feed: EventFeed
     knowledge_base: KnowledgeBaseDirectory
     assistant: AssistantConfig
+    mailer: Mailer
 
 
 def services() -> Services:

@@ -109,6 +109,9 @@ class Settings:
     sign_in_limit_per_address: str
     sign_in_limit_per_account: str
     rate_limit_storage_uri: str
+    # Where answers to messages left go out by email (handoff_server/mailer.py); empty: not.
+    smtp_url: str
+    smtp_from: str
 
     def team_for(self, tags: list[str]) -> str:
         """Route a conversation to the team of its first routed FAQ tag."""
@@ -184,4 +187,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
+        smtp_url=get("SMTP_URL"),
+        smtp_from=get("SMTP_FROM", "team@example.com"),
     )

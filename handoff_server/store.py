@@ -256,6 +256,30 @@ def leave_offline_message(
         return writes.publish(conn, conversation_id, now)
 
 
+def message_left(db: Database, conversation_id: int) -> dict[str, Any]:
+    """Return a conversation that holds a message left and not yet answered (409 otherwise)."""
+    with db.read() as conn:
+        conversation = load_conversation(conn, conversation_id)
+    rules.require_state(conversation, ("offline",), "only messages left can be answered this way")
+    return conversation
+
+
+def answer_message_left(
+    db: Database, conversation_id: int, agent: Agent, text: str, how: str
+) -> dict[str, Any]:
+    """Record the answer to a message left (`how` it reached the customer) and close it."""
+    now = time.time()
+    with db.write() as conn:
+        conversation = load_conversation(conn, conversation_id)
+        rules.require_state(conversation, ("offline",), "this message left is answered already")
+        writes.append(conn, conversation_id, "agent", text, now, agent=agent)
+        writes.move(conn, conversation, "resolved", agent["username"], now, closed_at=now)
+        writes.append(
+            conn, conversation_id, "system", f"Answered {how} by {agent['display_name']}.", now
+        )
+        return writes.publish(conn, conversation_id, now)
+
+
 def note_typing(db: Database, conversation_id: int, agent: Agent) -> dict[str, Any]:
     """Tell the other consoles that `agent` is writing a reply in this conversation.
 
