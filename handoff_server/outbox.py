@@ -152,26 +152,33 @@ class Outbox:
         return delivered
 
     def _lease_next(self, sender_id: str, now: float | None) -> Row[Any] | None:
-        """Take the conversation's oldest pending push, unless another deliverer holds it."""
+        """Take the conversation's oldest pending push, unless another deliverer holds it.
+
+        Deliverers of any number of processes compete here. Only the oldest pending push
+        can be taken, so a conversation's pushes go in order. On PostgreSQL the row lock
+        makes taking it atomic, and SKIP LOCKED passes over a row another deliverer is
+        taking this instant rather than waiting for it (it is then not this one's to take,
+        and never a later push); on SQLite the transaction holds the database's write lock.
+        """
         now = time.time() if now is None else now
+        oldest = (
+            sa.select(sa.func.min(outbox.c.id))
+            .where(outbox.c.sender_id == sender_id)
+            .where(outbox.c.status == "pending")
+            .scalar_subquery()
+        )
         with self.db.transaction() as conn:
             row = conn.execute(
-                sa.select(outbox)
-                .where(outbox.c.sender_id == sender_id)
-                .where(outbox.c.status == "pending")
-                .order_by(outbox.c.id)
-                .limit(1)
+                sa.select(outbox).where(outbox.c.id == oldest).with_for_update(skip_locked=True)
             ).first()
             if row is None or row.next_attempt_at > now:
                 return None
-            leased = conn.execute(
-                outbox.update()
-                .where(outbox.c.id == row.id)
-                .where(outbox.c.status == "pending")
-                .where(sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
-                .values(lease_until=now + LEASE_S)
+            if row.lease_until is not None and row.lease_until >= now:
+                return None
+            conn.execute(
+                outbox.update().where(outbox.c.id == row.id).values(lease_until=now + LEASE_S)
             )
-            return row if leased.rowcount == 1 else None
+            return row
 
     def _record_delivery(self, row: Row[Any]) -> None:
         with self.db.transaction() as conn:

@@ -6,6 +6,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import pytest
@@ -78,6 +79,13 @@ def database_url(
         migrate(make_engine(url))
         yield url
         return
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """Build the schema in a PostgreSQL schema of its own, dropped afterwards; yield its URL."""
     schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(resolve_url(POSTGRES_URL))
     with admin.begin() as conn:
