@@ -8,12 +8,14 @@ replies, and the action server's hand-offs, reach the other.
 from __future__ import annotations
 
 import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 import sqlalchemy as sa
 
@@ -26,6 +28,7 @@ from scripts.handoff_process import (
     RasaPushes,
     running_handoff_server,
 )
+from scripts.stack import free_port
 from tests.handoff_server.conftest import postgres_database
 
 WORKERS = "4"
@@ -213,3 +216,61 @@ def test_two_hosts_deliver_every_push_once_in_order_and_one_takes_over_from_a_de
     assert sent.count(again[0]) == 2
     # ... within seconds: its lease lapses, and the survivor's next pass takes it.
     assert takeover_s < LEASE_S + 5
+
+
+class PrivateRedis:
+    """A Redis server of one test's own, which the test may stop."""
+
+    def __init__(self, workdir: Path) -> None:
+        port = free_port()
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=port)
+        _until(lambda: _answers(client), 10)
+
+    def stop(self) -> None:
+        """Stop the server, as a Redis host that goes away."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """Start a Redis server of the test's own; stop it afterwards."""
+    server = PrivateRedis(tmp_path)
+    yield server
+    server.stop()
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def test_with_the_event_bus_gone_streams_still_hear_every_change_at_their_keepalive(
+    tmp_path, deployment, private_redis
+):
+    settings = {**deployment, "EVENT_BUS_URL": private_redis.url, "SSE_KEEPALIVE_S": "2"}
+    with ExitStack() as stack:
+        first, second = (
+            stack.enter_context(running_handoff_server(tmp_path / name, **settings))
+            for name in ("first", "second")
+        )
+        agent = first.agent_headers("alice")
+        stream = _open_stream(first, agent)
+        private_redis.stop()
+
+        handed_off = [second.hand_off(f"customer-{n}")["id"] for n in range(3)]
+        heard = [stream.next_event("conversation")["id"] for _ in handed_off]
+        logs = first.log() + second.log()
+
+    assert heard == handed_off
+    assert "event bus redis://127.0.0.1" in logs
+    assert "unreachable: streams see other workers' changes only at their keepalive" in logs
