@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from handoff_server import accounts
-from handoff_server.db import Database, make_engine, migrate
+from handoff_server.db import Database, make_engine, migrate, resolve_url
 from scripts.stack import REPO_ROOT, free_port
 
 HANDOFF_VENV_BIN = REPO_ROOT / ".venv-handoff" / "bin"
@@ -192,6 +194,30 @@ class HandoffProcess:
         )
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def postgres_schema(admin_url: str) -> Iterator[str]:
+    """Build the handoff schema in a PostgreSQL schema of its own, dropped afterwards; yield
+    the DATABASE_URL that works in it (servers given it share one database)."""
+    schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(resolve_url(admin_url))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = (
+        resolve_url(admin_url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @contextmanager

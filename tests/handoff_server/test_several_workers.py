@@ -26,10 +26,11 @@ from scripts.handoff_process import (
     EventStream,
     HandoffProcess,
     RasaPushes,
+    postgres_schema,
     running_handoff_server,
 )
 from scripts.stack import free_port
-from tests.handoff_server.conftest import postgres_database
+from tests.handoff_server.conftest import POSTGRES_URL
 
 WORKERS = "4"
 # Far longer than any wait below: a stream that hears another host's change only at its
@@ -43,7 +44,7 @@ EVENT_BUS_URL = "redis://127.0.0.1:6379/9"
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[dict[str, str]]:
     """The settings two hosts of one deployment share: database, secrets, event bus."""
-    with postgres_database() as database_url:
+    with postgres_schema(POSTGRES_URL) as database_url:
         yield {
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(16),
