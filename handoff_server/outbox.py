@@ -181,7 +181,11 @@ class Outbox:
         )
         with self.db.transaction() as conn:
             row = conn.execute(
-                sa.select(outbox).where(outbox.c.id == oldest).with_for_update(skip_locked=True)
+                sa.select(outbox)
+                .where(outbox.c.id == oldest)
+                # Checked again on the row as locked: another deliverer may have just sent it.
+                .where(outbox.c.status == "pending")
+                .with_for_update(skip_locked=True)
             ).first()
             if row is None or row.next_attempt_at > now:
                 return None

@@ -125,12 +125,31 @@ def _customer_sees(rasa: RasaPushes) -> dict[str, list[str]]:
     return seen
 
 
-def _until(condition, timeout_s: float) -> float:
+def _until(condition, timeout_s: float, describe=lambda: "") -> float:
     started = time.monotonic()
     while not condition():
-        assert time.monotonic() - started < timeout_s, "timed out"
+        assert time.monotonic() - started < timeout_s, f"timed out {describe()}"
         time.sleep(0.05)
     return time.monotonic() - started
+
+
+def _undelivered(database_url: str) -> list[tuple[object, ...]]:
+    """Return the outbox rows not delivered yet, to tell why a wait timed out."""
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                outbox.c.id,
+                outbox.c.sender_id,
+                outbox.c.status,
+                outbox.c.attempts,
+                outbox.c.lease_until,
+                outbox.c.next_attempt_at,
+                outbox.c.last_error,
+            ).where(outbox.c.status == "pending")
+        ).all()
+    engine.dispose()
+    return [(*row, time.time()) for row in rows]
 
 
 def _outbox(database_url: str) -> dict[str, list[tuple[str, str, str]]]:
@@ -181,7 +200,11 @@ def test_two_hosts_deliver_every_push_once_in_order_and_one_takes_over_from_a_de
                     agent,
                     {"text": f"message {n}", "idempotency_key": f"{conversation['id']}-{n}"},
                 )
-        _until(lambda: all(rasa.intents(c).count(AGENT_MESSAGE) == messages for c in customers), 60)
+        _until(
+            lambda: all(rasa.intents(c).count(AGENT_MESSAGE) == messages for c in customers),
+            60,
+            lambda: _undelivered(deployment["DATABASE_URL"]),
+        )
         sent_while_competing = [entities[PUSH_ID] for _, _, entities in rasa.pushes]
 
         # The first push to "victim" is taken and not answered; its sender dies holding it,
@@ -197,7 +220,11 @@ def test_two_hosts_deliver_every_push_once_in_order_and_one_takes_over_from_a_de
                 {"text": f"message {n}", "idempotency_key": f"victim-{n}"},
             )
         hosts[rasa.held_by].kill()
-        takeover_s = _until(lambda: len(_customer_sees(rasa).get("victim", [])) == 1 + messages, 30)
+        takeover_s = _until(
+            lambda: len(_customer_sees(rasa).get("victim", [])) == 1 + messages,
+            30,
+            lambda: _undelivered(deployment["DATABASE_URL"]),
+        )
         stored = _outbox(deployment["DATABASE_URL"])
 
     seen = _customer_sees(rasa)
