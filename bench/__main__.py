@@ -14,6 +14,7 @@ BENCHMARKS = [
     "handoff",
     "faq",
     "db_lock",
+    "fan_out",
     "kiosk",
     "pages",
     "message_size",

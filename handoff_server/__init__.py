@@ -13,6 +13,7 @@ from handoff_server import api, events, faq_gaps, teaching
 from handoff_server.assistant_config import load_assistant_config
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
+from handoff_server.event_bus import RedisEventBus
 from handoff_server.event_log import EventFeed
 from handoff_server.mailer import Mailer
 from handoff_server.outbox import Outbox
@@ -82,6 +83,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             raise ServiceUnavailable("the database is unreachable") from error
         return jsonify(status="ok")
 
+    if settings.event_bus_url:
+        RedisEventBus(settings.event_bus_url, db.changed).start()
     if settings.outbox_worker:
         outbox.start()
     return app

@@ -256,12 +256,20 @@ class ChangeSignal:
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self.generation = 0
+        # Tells other processes (event_bus.py) of this one's commits; None: one process.
+        self.relay: Callable[[], None] | None = None
 
     def notify(self) -> None:
-        """Tell every waiting stream that something changed."""
+        """Tell every waiting stream of this process that something changed."""
         with self._condition:
             self.generation += 1
             self._condition.notify_all()
+
+    def announce(self) -> None:
+        """Tell every waiting stream, of this process and through the relay of all others."""
+        self.notify()
+        if self.relay is not None:
+            self.relay()
 
     def wait(self, seen_generation: int, timeout: float) -> None:
         """Wait until a change after `seen_generation`, or `timeout` seconds."""
@@ -345,7 +353,7 @@ class Database:
                 .values(last_event_id=event_sequence.c.last_event_id)
             )
             yield connection
-        self.changed.notify()
+        self.changed.announce()
 
     def _take_sqlite_lock(self, connection: Connection, wait_s: float) -> None:
         """Hold SQLite's write lock for the transaction, waiting off gevent's hub if need be."""

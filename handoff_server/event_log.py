@@ -87,7 +87,8 @@ class EventFeed:
     def __init__(self, db: Database, size: int = FEED_SIZE, max_age_s: float = FEED_MAX_AGE_S):
         self.db = db
         self.size = size
-        # Other processes' writes do not wake this one: look again at least this often.
+        # Other processes' writes wake this one only through the event bus, when there is
+        # one (event_bus.py): look again at least this often.
         self.max_age_s = max_age_s
         self._ids: list[int] = []
         self._rendered: list[str] = []

@@ -38,8 +38,9 @@ def _stream(
             continue
         # Holding the stream open keeps the agent on duty.
         last_seen_at = accounts.mark_on_duty(db, agent["id"], last_seen_at)
-        # Other workers do not wake this one: their events arrive at a keepalive wake-up,
-        # or the next one if this process's feed looked less than FEED_MAX_AGE_S before.
+        # Other workers' commits wake this one through the event bus (EVENT_BUS_URL); without
+        # it, or while it is down, they arrive at a keepalive wake-up, or the next one if
+        # this process's feed looked less than FEED_MAX_AGE_S before.
         db.changed.wait(seen_generation, keepalive_s)
         if db.changed.generation == seen_generation:
             yield ": keepalive\n\n"

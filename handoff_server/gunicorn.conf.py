@@ -1,4 +1,4 @@
-"""Gunicorn settings for the handoff server: one gevent worker holds every SSE stream."""
+"""Gunicorn settings for the handoff server: HANDOFF_WORKERS gevent workers hold the SSE streams."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ _settings_module.load_env_file()
 _settings = _settings_module.load_settings()
 
 bind = f"0.0.0.0:{_settings.port}"
-# One worker: the in-process change signal wakes streams at once; more workers still work but
-# see each other's events only at the next keepalive poll (Redis fan-out is the later fix).
-workers = 1
+# With more than one, set EVENT_BUS_URL: each worker's commits then wake every worker's
+# streams at once (event_bus.py), not at their next keepalive poll.
+workers = _settings.handoff_workers
 worker_class = "gevent"
 worker_connections = 1000
 # Let a restart proceed without waiting for open event streams; clients resume by id.

@@ -4,8 +4,9 @@ Delivery never blocks a request: a request that stores a push wakes the backgrou
 which delivers each conversation's pushes in order, many conversations at once. Each push
 carries its id; Rasa skips an id its tracker already holds (`bot.pushes`), so a push
 re-sent after a deliverer died between Rasa's answer and the outbox's record reaches the
-customer once. That makes a short lease safe: a push whose deliverer vanished is taken
-back within LEASE_S seconds.
+customer once. That makes a short lease safe: its holder renews it while the push is in
+flight, so a push whose deliverer vanished (a worker or host killed mid-push) is anyone's
+within LEASE_S seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from handoff_server.db import Database, outbox
+from handoff_server.domain_errors import Busy
 from handoff_server.rasa_client import IntentTrigger, RasaBusy, RasaUnavailable
 
 AGENT_MESSAGE = "EXTERNAL_agent_message"
@@ -27,9 +29,11 @@ AGENT_JOINED = "EXTERNAL_agent_joined"
 QUEUE_UPDATE = "EXTERNAL_queue_update"
 HANDOFF_RESOLVED = "EXTERNAL_handoff_resolved"
 
-# Longer than RasaClient's timeouts (2 s to connect, 5 s to answer), so a lease lapses only
-# when its deliverer is gone; a duplicate it might cause is skipped by Rasa anyway.
-LEASE_S = 10.0
+# The background loop renews the leases of pushes in flight every RENEW_EVERY_S, however
+# long Rasa takes, so a lease lapses only when its holder is gone (or stalled: the duplicate
+# that might cause is skipped by Rasa anyway).
+LEASE_S = 3.0
+RENEW_EVERY_S = 1.0
 MAX_BACKOFF_S = 60.0
 # A push Rasa took but answered late is sent again this soon, however often: Rasa is busy,
 # not down, and a growing backoff held a busy Rasa's pushes back for minutes (load run:
@@ -96,6 +100,9 @@ class Outbox:
         # Conversations a deliverer of this process is working on: a pass skips them.
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
+        # Pushes this process's deliverers hold leases on; the loop renews them.
+        self._in_flight: set[int] = set()
+        self._renewed_at = 0.0
         self._stopped = threading.Event()
         self._wakeup = threading.Event()
 
@@ -131,6 +138,8 @@ class Outbox:
         delivered = 0
         try:
             while (row := self._lease_next(sender_id, now)) is not None:
+                with self._busy_lock:
+                    self._in_flight.add(row.id)
                 try:
                     self.rasa.trigger_intent(sender_id, row.intent, row.entities, push_id(row))
                 except RasaBusy as error:
@@ -141,6 +150,9 @@ class Outbox:
                     log.warning("push %s failed (attempt %d): %s", row.id, row.attempts + 1, error)
                     self._record_failure(row, str(error), now, refused=True)
                     break
+                finally:
+                    with self._busy_lock:
+                        self._in_flight.discard(row.id)
                 self._record_delivery(row)
                 delivered += 1
         except Exception:
@@ -152,26 +164,62 @@ class Outbox:
         return delivered
 
     def _lease_next(self, sender_id: str, now: float | None) -> Row[Any] | None:
-        """Take the conversation's oldest pending push, unless another deliverer holds it."""
+        """Take the conversation's oldest pending push, unless another deliverer holds it.
+
+        Deliverers of any number of processes compete here. Only the oldest pending push
+        can be taken, so a conversation's pushes go in order. On PostgreSQL the row lock
+        makes taking it atomic, and SKIP LOCKED passes over a row another deliverer is
+        taking this instant rather than waiting for it (it is then not this one's to take,
+        and never a later push); on SQLite the transaction holds the database's write lock.
+        """
         now = time.time() if now is None else now
+        oldest = (
+            sa.select(sa.func.min(outbox.c.id))
+            .where(outbox.c.sender_id == sender_id)
+            .where(outbox.c.status == "pending")
+            .scalar_subquery()
+        )
         with self.db.transaction() as conn:
             row = conn.execute(
                 sa.select(outbox)
-                .where(outbox.c.sender_id == sender_id)
+                .where(outbox.c.id == oldest)
+                # Checked again on the row as locked: another deliverer may have just sent it.
                 .where(outbox.c.status == "pending")
-                .order_by(outbox.c.id)
-                .limit(1)
+                .with_for_update(skip_locked=True)
             ).first()
             if row is None or row.next_attempt_at > now:
                 return None
-            leased = conn.execute(
-                outbox.update()
-                .where(outbox.c.id == row.id)
-                .where(outbox.c.status == "pending")
-                .where(sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
-                .values(lease_until=now + LEASE_S)
+            if row.lease_until is not None and row.lease_until >= now:
+                return None
+            conn.execute(
+                outbox.update().where(outbox.c.id == row.id).values(lease_until=now + LEASE_S)
             )
-            return row if leased.rowcount == 1 else None
+            return row
+
+    def _renew_leases(self) -> None:
+        """Extend the leases of this process's pushes in flight, at most every RENEW_EVERY_S."""
+        if time.monotonic() - self._renewed_at < RENEW_EVERY_S:
+            return
+        self._renewed_at = time.monotonic()
+        with self._busy_lock:
+            held = sorted(self._in_flight)
+        if not held:
+            return
+        try:
+            # Waiting long for a locked database would hold up the delivery passes.
+            with self.db.transaction(wait_s=RENEW_EVERY_S / 2) as conn:
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id.in_(held))
+                    .where(outbox.c.status == "pending")
+                    # A push whose outcome is recorded has no lease to renew.
+                    .where(outbox.c.lease_until.is_not(None))
+                    .values(lease_until=time.time() + LEASE_S)
+                )
+        except Busy:
+            # The next renewal tries again; a lease that lapses meanwhile costs a duplicate
+            # push at most, which Rasa skips.
+            log.warning("outbox: database busy, %d leases not renewed this time", len(held))
 
     def _record_delivery(self, row: Row[Any]) -> None:
         with self.db.transaction() as conn:
@@ -215,12 +263,13 @@ class Outbox:
 
     def _run(self) -> None:
         while True:
-            self._wakeup.wait(self.poll_s)
+            self._wakeup.wait(min(self.poll_s, RENEW_EVERY_S))
             # Cleared before the pass, so a push stored during it gets a pass of its own.
             self._wakeup.clear()
             if self._stopped.is_set():
                 return
             try:
+                self._renew_leases()
                 self._dispatch(None)
             except Exception:
                 # The loop must outlive a database hiccup; the next pass tries again.

@@ -112,6 +112,10 @@ class Settings:
     # Where answers to messages left go out by email (handoff_server/mailer.py); empty: not.
     smtp_url: str
     smtp_from: str
+    # Gunicorn workers of this server (gunicorn.conf.py), and the Redis that carries each
+    # one's changes to the others' event streams ("" leaves them to the keepalive poll).
+    handoff_workers: int
+    event_bus_url: str
 
     def team_for(self, tags: list[str]) -> str:
         """Route a conversation to the team of its first routed FAQ tag."""
@@ -139,6 +143,20 @@ def _team_routes(value: Any) -> dict[str, str]:
             raise ValueError(f"TEAM_ROUTES: expected tag=team, got {pair!r}")
         routes[tag] = team
     return routes
+
+
+def _workers(value: Any) -> int:
+    workers = int(value)
+    if workers < 1:
+        raise ValueError(f"HANDOFF_WORKERS: at least 1, got {workers}")
+    return workers
+
+
+def _event_bus_url(value: Any) -> str:
+    url = str(value).strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"EVENT_BUS_URL: expected redis://host:port/db or empty, got {url!r}")
+    return url
 
 
 def load_env_file(path: Path = ENV_FILE) -> None:
@@ -189,4 +207,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
         smtp_url=get("SMTP_URL"),
         smtp_from=get("SMTP_FROM", "team@example.com"),
+        handoff_workers=_workers(get("HANDOFF_WORKERS", "1")),
+        event_bus_url=_event_bus_url(get("EVENT_BUS_URL")),
     )

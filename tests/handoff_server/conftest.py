@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -16,9 +15,10 @@ from werkzeug.security import generate_password_hash
 
 from handoff_server import create_app
 from handoff_server.auth import issue_token
-from handoff_server.db import agents, event_sequence, make_engine, metadata, migrate, resolve_url
+from handoff_server.db import agents, event_sequence, make_engine, metadata, migrate
 from handoff_server.rasa_client import RasaBusy, RasaUnavailable
 from handoff_server.services import Services
+from scripts.handoff_process import postgres_schema
 
 SECRET_KEY = "test-secret-key"
 SERVICE_TOKEN = "test-service-token"
@@ -78,24 +78,8 @@ def database_url(
         migrate(make_engine(url))
         yield url
         return
-    schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(resolve_url(POSTGRES_URL))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = (
-        resolve_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    try:
+    with postgres_schema(POSTGRES_URL) as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

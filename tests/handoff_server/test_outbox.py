@@ -398,3 +398,55 @@ def test_a_pass_during_another_sends_nothing_twice_or_out_of_order(
     assert sent == ["first", "second"]
     assert (delivered, overlapping_passes) == (2, [0])
     assert rasa.attempts == 3
+
+
+def test_a_push_waiting_on_a_slow_rasa_keeps_its_lease_from_other_workers(
+    client, assigned, agent_headers, rasa, services, another_app
+):
+    services.outbox.deliver_due()  # the agent joined
+    client.post(
+        f"/api/conversations/{assigned['id']}/messages",
+        json={"text": "One moment"},
+        headers=agent_headers("alice"),
+    )
+    release, taken = threading.Event(), threading.Event()
+    accept = rasa.trigger_intent
+
+    def slow_first_time(conversation_id, intent, entities, push_id):
+        if not taken.is_set():
+            taken.set()
+            release.wait(timeout=10)
+        accept(conversation_id, intent, entities, push_id)
+
+    rasa.trigger_intent = slow_first_time
+    first_pass = threading.Thread(target=services.outbox.deliver_due)
+    first_pass.start()
+    assert taken.wait(timeout=10)
+    leased_until = _lease_until(services)
+    assert leased_until is not None
+    # The delivery loop renews the lease while Rasa takes its time.
+    services.outbox.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (_lease_until(services) or 0.0) < leased_until + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        other_worker = another_app().extensions["handoff"].outbox
+        # Past the first lease, another worker still finds the push held.
+        taken_by_other = other_worker.deliver_due(now=leased_until + 0.5)
+    finally:
+        release.set()
+        first_pass.join(timeout=10)
+        services.outbox.stop()
+
+    assert _lease_until(services) is None
+    assert taken_by_other == 0
+    assert [intent for _, intent, _ in rasa.calls][-1] == "EXTERNAL_agent_message"
+    # Joined, then the message once.
+    assert rasa.attempts == 2
+
+
+def _lease_until(services) -> float | None:
+    with services.db.read() as conn:
+        return conn.execute(
+            sa.select(outbox.c.lease_until).order_by(outbox.c.id.desc()).limit(1)
+        ).scalar_one()

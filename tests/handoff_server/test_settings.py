@@ -114,3 +114,15 @@ def test_a_write_waits_a_few_seconds_for_the_database_unless_configured(monkeypa
 
     assert load_settings().db_lock_timeout_s == 3.0
     assert load_settings({"DB_LOCK_TIMEOUT_S": "1.5"}).db_lock_timeout_s == 1.5
+
+
+def test_workers_and_event_bus_default_to_one_process_and_refuse_what_cannot_work():
+    defaults = load_settings({"HANDOFF_WORKERS": "", "EVENT_BUS_URL": ""})
+    scaled = load_settings({"HANDOFF_WORKERS": "4", "EVENT_BUS_URL": "redis://cache:6379/2"})
+
+    assert (defaults.handoff_workers, defaults.event_bus_url) == (1, "")
+    assert (scaled.handoff_workers, scaled.event_bus_url) == (4, "redis://cache:6379/2")
+    with pytest.raises(ValueError, match="HANDOFF_WORKERS: at least 1"):
+        load_settings({"HANDOFF_WORKERS": "0"})
+    with pytest.raises(ValueError, match="EVENT_BUS_URL: expected redis://"):
+        load_settings({"EVENT_BUS_URL": "http://cache:6379"})
