@@ -11,9 +11,12 @@ from handoff_server import accounts, canned_responses, records, schemas, store
 from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
 from handoff_server.openapi import may_refuse, openapi_document
+from handoff_server.pages import venue_of
 from handoff_server.services import services
 from handoff_server.suggestions import suggested_answers
 from handoff_server.validation import json_body, query_args
+from venue.answers import fill_answer
+from venue.schedule import local_now
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -159,9 +162,17 @@ def get_conversation(conversation_id: int) -> Response:
     each other and supervisors review. `suggested_answers` are the knowledge base's answers
     to the customer's latest message, best first, for the agent to edit and send.
     """
-    detail = records.conversation_detail(services().db, conversation_id)
+    app = services()
+    detail = records.conversation_detail(app.db, conversation_id)
+    # Placeholders say what the bot would have said there: the kiosk's place, the time on board.
+    kiosk = app.assistant.kiosks.get(detail["kiosk_id"] or "")
+    venue = venue_of(app.settings.venue_dir)
+    here = venue.places.get(kiosk.place) if kiosk else None
+    now = local_now(venue, app.settings.venue_now)
     detail["suggested_answers"] = suggested_answers(
-        detail["transcript"], services().knowledge_base.faqs
+        detail["transcript"],
+        app.knowledge_base.faqs,
+        lambda answer: fill_answer(answer, venue, here, now),
     )
     return jsonify(detail)
 
