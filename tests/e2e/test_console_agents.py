@@ -155,6 +155,8 @@ def work_the_conversation(
     reply.press("Enter")
     expected = "Hello Maria Lopez, I'm Ann and I'll take it from here."
     expect(reply).to_have_value(expected)
+    # Nothing went out until Ann sends it.
+    assert all(expected not in message.get("text", "") for message in customer.drain(1))
     reply.press("Enter")
     assert customer.reply_containing(expected)["text"] == expected
     expect(reply).to_have_value("")
