@@ -17,6 +17,7 @@ BENCHMARKS = [
     "fan_out",
     "kiosk",
     "pages",
+    "console",
     "message_size",
 ]
 
