@@ -4,49 +4,24 @@ or, for a phone number, recording the call."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from handoff_server.mailer import Mailer, is_email
-from scripts.stack import free_port
-
-
-class Inbox:
-    """An SMTP server on loopback that keeps every message; refuses them while `refusing`."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refusing = False
-        self.port = free_port()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.refusing:
-            return "554 5.7.1 Rejected for the test"
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
+from tests.smtp_inbox import Inbox, running_inbox
 
 
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
-    try:
-        yield handler
-    finally:
-        controller.stop()
+    with running_inbox() as inbox:
+        yield inbox
 
 
 @pytest.fixture
 def mailing(another_app: Any, inbox: Inbox) -> Any:
     """A client of the app, configured to send through the inbox's server."""
-    smtp = {"SMTP_URL": f"smtp://127.0.0.1:{inbox.port}", "SMTP_FROM": "team@river.example"}
+    smtp = {"SMTP_URL": inbox.url, "SMTP_FROM": "team@river.example"}
     return another_app(**smtp).test_client()
 
 

@@ -74,10 +74,16 @@ function renderConversation(conversation) {
   // The customer wrote before the resolve reached them: the agent may take it back.
   const wroteLate = (conversation.transcript ?? []).some((turn) => turn.late);
   byId("reopen").hidden = !(conversation.state === "resolved" && wroteLate);
-  const canWrite = conversation.state === "assigned";
+  // A message left while nobody was on duty is answered from the reply box: by email to an
+  // address, or, for a phone number, by recording what the agent said on the call.
+  const answering = conversation.state === "offline";
+  const byEmail = answering && (conversation.contact ?? "").includes("@");
+  const canWrite = conversation.state === "assigned" || answering;
+  const send = byId("reply-form").querySelector("button");
   byId("reply-form").classList.toggle("reply--disabled", !canWrite);
   byId("reply-text").disabled = !canWrite;
-  byId("reply-form").querySelector("button").disabled = !canWrite;
+  send.disabled = !canWrite;
+  send.textContent = !answering ? "Send" : byEmail ? "Send by email" : "Record the call";
   byId("reply-hint").textContent =
     conversation.state === "queued"
       ? "Claim this conversation to write to the customer."
@@ -85,12 +91,14 @@ function renderConversation(conversation) {
         ? `Assigned to ${conversation.assignee?.name ?? "another agent"}.`
         : conversation.state === "assigned"
           ? "The customer sees your messages in their chat. Enter sends, Shift+Enter adds a line."
-          : conversation.state === "offline"
-            ? `The customer left this message while nobody was on duty. Answer them at ${conversation.contact}, then resolve.`
-            : `This conversation is ${conversation.state}.`;
+          : byEmail
+            ? `The customer left this message while nobody was on duty. Your answer goes by email to ${conversation.contact} and closes it.`
+            : answering
+              ? `The customer left a phone number: call ${conversation.contact}, then write what you told them and record the call.`
+              : `This conversation is ${conversation.state}.`;
 
   byId("transcript").replaceChildren(...(conversation.transcript ?? []).map(transcriptTurn));
-  renderSuggestions(conversation.suggested_answers ?? [], canWrite && mine);
+  renderSuggestions(conversation.suggested_answers ?? [], canWrite && (mine || answering));
   renderFacts(conversation);
   byId("summary").textContent = conversation.summary || "No summary.";
   const notes = conversation.notes ?? [];
@@ -219,7 +227,8 @@ function submitOnEnter(textarea, form) {
   });
 }
 
-function textForm(formId, textareaId, path) {
+/** Post what `textareaId` holds to the open conversation's route that `route()` names. */
+function textForm(formId, textareaId, route) {
   const form = byId(formId);
   const textarea = byId(textareaId);
   submitOnEnter(textarea, form);
@@ -228,7 +237,7 @@ function textForm(formId, textareaId, path) {
     const text = textarea.value.trim();
     if (!text) return;
     const sent = await act(form.querySelector("button"), () =>
-      api("POST", `/api/conversations/${openId}/${path}`, { text })
+      api("POST", `/api/conversations/${openId}/${route()}`, { text })
     );
     if (sent !== undefined) {
       textarea.value = "";
@@ -263,10 +272,11 @@ export function initConversation() {
       (result) => result && byId("reply-text").focus()
     )
   );
-  textForm("reply-form", "reply-text", "messages");
-  textForm("note-form", "note-text", "notes");
+  textForm("reply-form", "reply-text", () => (open?.state === "offline" ? "answer" : "messages"));
+  textForm("note-form", "note-text", () => "notes");
 
   byId("reply-text").addEventListener("input", () => {
+    if (open?.state !== "assigned") return; // only a live chat shows the customer's side typing
     if (Date.now() - typingSentAt < TYPING_SEND_EVERY_MS || !byId("reply-text").value.trim()) return;
     typingSentAt = Date.now();
     // A lost "typing" is no error worth a banner.
