@@ -42,7 +42,7 @@ SOCKETIO_CLIENT_VERSION := 4.8.1
 AXE_CORE := tests/e2e/vendor/axe.min.js
 AXE_CORE_VERSION := 4.10.3
 
-.PHONY: help setup run test lint format venvs model index db venue config browser bench load capacity clean distclean
+.PHONY: help setup run run-scaled nginx test lint format venvs model index db venue config browser bench load capacity clean distclean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,7 +54,12 @@ run: setup ## Set up, then run Rasa, the action server and the handoff server, s
 	@# or stops answering its health check; Ctrl-C stops everything.
 	$(PYTHON) -m supervision
 
-test: setup browser ## Set up, then run the whole test suite (end-to-end included).
+run-scaled: setup nginx ## Run the scaled-out stack: 2 Rasa, 2 action servers, 4 handoff workers, nginx (deploy/).
+	@# deploy/scaled.env over .env: PostgreSQL databases created if missing, the handoff
+	@# database migrated, then supervisord as for `make run`; nginx's port is the one origin.
+	$(PYTHON) -m supervision --scaled
+
+test: setup browser nginx ## Set up, then run the whole test suite (end-to-end included).
 	$(PYTHON) -m pytest
 
 bench: setup ## Run the benchmarks in sequence (bench/); print figures, charts in reports/bench/.
@@ -152,6 +157,11 @@ browser: ## Install Debian's Chromium for the browser tests (if missing).
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
 		echo "==> Installing Debian's chromium and chromium-driver"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+nginx: ## Install Debian's nginx for the scaled-out stack (if missing).
+	@test -x /usr/sbin/nginx || { \
+		echo "==> Installing Debian's nginx-light"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
 
 clean: ## Remove build output and local data (models/, var/).
 	rm -rf models/rasa models/faq var .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,9 @@ written while a person held the conversation must reach that agent's stream once
 order, every agent message the customer's socket once and in order, every question a bot
 reply. It prints the tally beside the issue's targets and draws `reports/load/load.html`.
 
-By default it starts a private stack as the benchmarks do; `--env-file .env` drives the one
-`make run` started instead (loopback only). A missed target is reported, not an error.
+By default it starts a private stack as the benchmarks do, `--scaled` the scaled-out one
+of `make run-scaled` (customers through nginx); `--env-file .env` drives the one `make run`
+started instead (loopback only). A missed target is reported, not an error.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from bench.report import Chart, Row, format_summary, write_report
 from bench.stats import percentile_per_window, rate_per_window, summarize, windows
 from bench.turns import faq_turns
 from scripts.ensure_env import parse_line
-from scripts.stack import REPO_ROOT, Stack, running_stack
+from scripts.stack import REPO_ROOT, Stack, running_scaled_stack, running_stack
 
 REPORT_PATH = REPO_ROOT / "reports" / "load" / "load.html"
 BOT_REPLY_P95_TARGET_MS = 2000.0
@@ -102,14 +103,16 @@ def sign_in_agents(stack: Stack, count: int) -> list[str]:
 
 
 def watch_servers(stack: Stack) -> list[procfs.Usage]:
-    """Start following every process that holds one of the three servers' ports."""
+    """Start following every process that holds one of the servers' ports (nginx's too)."""
+    ports = [
+        *((f"rasa :{port}", port) for port in stack.rasa_ports),
+        *((f"actions :{port}", port) for port in stack.action_server_ports),
+        ("handoff", int(stack.env["HANDOFF_PORT"])),
+        *((("nginx", int(stack.env["PROXY_PORT"])),) if stack.env.get("PROXY_PORT") else ()),
+    ]
     usages = []
-    for server, port in (
-        ("rasa", "RASA_PORT"),
-        ("actions", "ACTION_SERVER_PORT"),
-        ("handoff", "HANDOFF_PORT"),
-    ):
-        for pid in procfs.port_holders(int(stack.env[port])):
+    for server, port in ports:
+        for pid in procfs.port_holders(port):
             usages.append(procfs.Usage.start(f"{server}: {procfs.command_name(pid)}", pid))
     return usages
 
@@ -168,12 +171,12 @@ async def _drive(
         working = [
             *(asyncio.create_task(agent.run(session)) for agent in agents),
             *(
-                asyncio.create_task(customer.run(session, stack.rasa_url))
+                asyncio.create_task(customer.run(session, stack.public_url))
                 for customer in rest_customers
             ),
         ]
         listening = [
-            asyncio.create_task(customer.run(session, stack.rasa_url, stop))
+            asyncio.create_task(customer.run(session, stack.public_url, stop))
             for customer in socket_customers
         ]
         talking = [customer.done_talking for customer in socket_customers]
@@ -419,12 +422,13 @@ def report(outcome: Outcome, path: Path) -> Path:
 
 
 @contextmanager
-def stack_for(env_file: Path | None) -> Iterator[Stack]:
-    """Start a private stack, or describe the running one an env file configures."""
+def stack_for(env_file: Path | None, scaled: bool = False) -> Iterator[Stack]:
+    """Start a private stack (scaled out, or not), or describe the running one an env file
+    configures."""
     if env_file is None:
         with (
             tempfile.TemporaryDirectory(prefix="load-") as workdir,
-            running_stack(Path(workdir)) as stack,
+            (running_scaled_stack if scaled else running_stack)(Path(workdir)) as stack,
         ):
             yield stack
         return
@@ -465,6 +469,11 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
     parser.add_argument(
         "--env-file", type=Path, help="drive the running stack this .env configures"
     )
+    parser.add_argument(
+        "--scaled",
+        action="store_true",
+        help="start the private stack scaled out, as `make run-scaled` (deploy/scaled.env)",
+    )
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="HTML report to write")
     args = parser.parse_args(argv)
     plan = quick(defaults) if args.quick else defaults
@@ -482,13 +491,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"load average {os.getloadavg()[0]:.1f}; "
         + (
-            "starting a private stack"
+            f"starting a private{' scaled-out' if args.scaled else ''} stack"
             if args.env_file is None
             else f"using the stack of {args.env_file}"
         ),
         flush=True,
     )
-    with stack_for(args.env_file) as stack:
+    with stack_for(args.env_file, args.scaled) as stack:
         outcome = run_load(stack, plan)
     report(outcome, args.report)
     return 0

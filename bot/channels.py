@@ -57,6 +57,7 @@ from bot.rasa_server import attach_to
 from bot.screening import screened
 from bot.session_tokens import SessionTokens
 from bot.settings import bot_settings
+from bot.socketio_scale import caught_up, scale_out
 from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, REST_SENDERS
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ class FixedSocketIOInput(SocketIOInput):
         assert sio is not None  # set by the parent's blueprint()
         namespace = self.namespace or "/"
         settings = bot_settings()
+        # Several Rasa instances: emits through Redis, session ids routed (bot.socketio_scale).
+        scale_out(sio, settings)
         tokens = SessionTokens(settings.chat_session_secret)
         limits = chat_limits()
         rasa_connect = sio.handlers[namespace]["connect"]
@@ -177,6 +180,8 @@ class FixedSocketIOInput(SocketIOInput):
             # Under the conversation's lock no turn runs: nothing is said between reading
             # what was missed and joining the room, so nothing is lost or shown twice.
             async with agent.lock_store.lock(session_id):
+                # What another Rasa instance said before the lock was taken is here first.
+                await caught_up(sio)
                 tracker = await agent.tracker_store.retrieve(session_id)
                 await sio.enter_room(sid, session_id, namespace=namespace)
                 await confirm(sid, session_id)

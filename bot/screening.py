@@ -34,7 +34,10 @@ def screened(on_new_message: Handler) -> Handler:
         text = message.text or ""
         if text.startswith("/") and text not in CLIENT_COMMANDS:
             agent = Sanic.get_app().ctx.agent
-            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            # Under the conversation's lock, a turn that offered the button has been saved:
+            # pushed through another Rasa instance, its buttons can reach the customer first.
+            async with agent.lock_store.lock(message.sender_id):
+                tracker = await agent.tracker_store.retrieve(message.sender_id)
             if tracker is None or text not in offered_payloads(tracker):
                 logger.info("Read a typed command of %s as text.", message.sender_id)
                 message.text = text.lstrip("/")

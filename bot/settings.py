@@ -16,7 +16,8 @@ class BotSettings:
     `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
     `widget_origins` are the pages allowed to open Rasa's socket.io from a browser;
     a turn with no reply after `busy_notice_after_s` tells the customer the bot is busy;
-    the chat limits and their storage are `bot.chat_limits`'s.
+    the chat limits and their storage are `bot.chat_limits`'s; the socket.io settings are
+    `bot.socketio_scale`'s.
     """
 
     handoff_url: str
@@ -29,6 +30,9 @@ class BotSettings:
     chat_limit_per_session: str = "40 per minute"
     chat_limit_per_address: str = "1800 per minute"
     rate_limit_storage_uri: str = "memory://"
+    socketio_message_queue: str = ""
+    socketio_channel: str = "lumen-socketio"
+    socketio_route: str = ""
 
     @classmethod
     def from_env(cls) -> BotSettings:
@@ -51,6 +55,9 @@ class BotSettings:
             rate_limit_storage_uri=os.environ.get(
                 "RATE_LIMIT_STORAGE_URI", cls.rate_limit_storage_uri
             ),
+            socketio_message_queue=os.environ.get("SOCKETIO_MESSAGE_QUEUE", ""),
+            socketio_channel=os.environ.get("SOCKETIO_CHANNEL") or cls.socketio_channel,
+            socketio_route=os.environ.get("SOCKETIO_ROUTE", ""),
         )
 
 

@@ -11,6 +11,7 @@ free ports, fresh secrets and databases in a temporary directory, so a developer
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shlex
 import signal
@@ -23,15 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from dotenv import dotenv_values
 
 from scripts.ensure_env import SECRETS, new_secret, parse_line
+from supervision.__main__ import SCALED_ENV, prepare_storage
+from supervision.databases import drop_database
 from supervision.health import answers, health_urls
+from supervision.programs import action_server_instances, rasa_instances
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 STARTUP_TIMEOUT_S = 240
 # supervisord gives each program its stopwaitsecs (10 s at most), then kills its group.
 STOP_TIMEOUT_S = 30
+# Where consecutive ports for several instances are looked for (up to the ephemeral range).
+FIRST_FIXED_PORT = 20000
 
 
 class StackFailed(RuntimeError):
@@ -45,6 +52,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """Return the first of `count` consecutive TCP ports nobody listens on right now.
+
+    Below the kernel's range of ephemeral ports: a port in it that is free now may be the
+    local end of another process's outgoing connection by the time a server binds it.
+    """
+    ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        first = random.randrange(FIRST_FIXED_PORT, ephemeral_start - count)
+        if all(_free(first + step) for step in range(count)):
+            return first
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 @dataclass(frozen=True)
 class Stack:
     """Where the running stack answers, and the secrets it runs with."""
@@ -54,11 +83,26 @@ class Stack:
 
     @property
     def rasa_url(self) -> str:
+        """Rasa's channels: the first Rasa instance's own port, where a test can pin a socket."""
         return f"http://127.0.0.1:{self.env['RASA_PORT']}"
 
     @property
     def handoff_url(self) -> str:
-        return f"http://127.0.0.1:{self.env['HANDOFF_PORT']}"
+        """The pages and the API: nginx's one origin when it runs, else the handoff server."""
+        return f"http://127.0.0.1:{self.env.get('PROXY_PORT') or self.env['HANDOFF_PORT']}"
+
+    @property
+    def public_url(self) -> str:
+        """Where a customer's browser reaches Rasa's channels (PUBLIC_RASA_URL)."""
+        return self.env["PUBLIC_RASA_URL"]
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [instance.port for instance in rasa_instances(self.env)]
+
+    @property
+    def action_server_ports(self) -> list[int]:
+        return [instance.port for instance in action_server_instances(self.env)]
 
     @property
     def actions_url(self) -> str:
@@ -136,6 +180,43 @@ def stack_env(workdir: Path) -> dict[str, str]:
     }
 
 
+POSTGRES = "root@127.0.0.1:5432"
+
+
+def scaled_env(workdir: Path, pushes_through: int | None = None) -> dict[str, str]:
+    """Return deploy/scaled.env's settings with free ports and databases of this stack's own.
+
+    The handoff server reaches Rasa's API through nginx, or straight at Rasa instance
+    `pushes_through` (1, 2, ...): a test then knows an agent's message is pushed through
+    another instance than the one its socket is on (`rasa_url` is instance 1).
+    """
+    scaled = {key: value or "" for key, value in dotenv_values(SCALED_ENV).items()}
+    rasa = free_ports(int(scaled["RASA_INSTANCES"]))
+    actions = free_ports(int(scaled["ACTION_SERVER_INSTANCES"]))
+    proxy, rasa_api, actions_api, handoff = (free_ports(1) for _ in range(4))
+    tag = workdir.name.lower().replace("-", "_")[-20:] + "_" + secrets.token_hex(3)
+    public = f"http://127.0.0.1:{proxy}"
+    rasa_api_port = rasa_api if pushes_through is None else rasa + pushes_through - 1
+    return {
+        **scaled,
+        "RASA_PORT": str(rasa),
+        "ACTION_SERVER_PORT": str(actions),
+        "HANDOFF_PORT": str(handoff),
+        "PROXY_PORT": str(proxy),
+        "RASA_API_PROXY_PORT": str(rasa_api),
+        "ACTIONS_PROXY_PORT": str(actions_api),
+        "RASA_URL": f"http://127.0.0.1:{rasa_api_port}",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_api}/webhook",
+        "HANDOFF_URL": public,
+        "PUBLIC_RASA_URL": public,
+        "WIDGET_ORIGINS": f"{public} http://localhost:{proxy}",
+        "DATABASE_URL": f"postgresql+psycopg://{POSTGRES}/lumen_e2e_handoff_{tag}",
+        "RASA_TRACKER_URL": f"postgresql://{POSTGRES}/lumen_e2e_rasa_{tag}",
+        "SOCKETIO_CHANNEL": f"lumen-socketio-{tag}",
+        "SUPERVISOR_DIR": str(workdir),
+    }
+
+
 def wait_until_healthy(stack: Stack, process: subprocess.Popen[bytes]) -> None:
     """Block until the three health checks answer; fail with the processes' log otherwise."""
     checks = list(stack.health_urls)
@@ -155,6 +236,15 @@ def serving_process(port: int | str) -> int:
     Where a server forks workers that share its listening socket (rasa-sdk's Sanic,
     gunicorn), that is the worker: the holder of the socket whose parent holds it too.
     """
+    serving = serving_processes(port)
+    if len(serving) != 1:
+        raise LookupError(f"port {port}: no single serving process among {serving}")
+    return serving[0]
+
+
+def serving_processes(port: int | str) -> list[int]:
+    """Return the pids of the processes that accept connections on `port`: its workers, if
+    the holders of the socket fork them, else the holders."""
     sockets = {f"socket:[{inode}]" for inode in listening_inodes(int(port))}
     holders = set()
     for fd_dir in Path("/proc").glob("[0-9]*/fd"):
@@ -162,9 +252,7 @@ def serving_process(port: int | str) -> int:
             if any(os.readlink(fd) in sockets for fd in fd_dir.iterdir()):
                 holders.add(int(fd_dir.parent.name))
     workers = [pid for pid in holders if parent_of(pid) in holders]
-    if len(workers or holders) != 1:
-        raise LookupError(f"port {port}: no single serving process among {sorted(holders)}")
-    return (workers or list(holders))[0]
+    return sorted(workers or holders)
 
 
 def listening_inodes(port: int) -> set[str]:
@@ -195,11 +283,38 @@ def running_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
     `settings` override variables of that environment (e.g. BUSINESS_HOURS).
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**stack_env(workdir), **settings}
+    stack = _stack(workdir, {**stack_env(workdir), **settings})
+    stack.run_module("handoff_server", "migrate")
+    yield from _supervised(stack)
+
+
+@contextmanager
+def running_scaled_stack(
+    workdir: Path, pushes_through: int | None = None, **settings: str
+) -> Iterator[Stack]:
+    """Start the scaled-out stack (`make run-scaled`) privately, on databases of its own that
+    are dropped on exit; `pushes_through` is `scaled_env`'s, `settings` as running_stack's."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    stack = _stack(
+        workdir, {**stack_env(workdir), **scaled_env(workdir, pushes_through), **settings}
+    )
+    try:
+        prepare_storage(stack.env)
+        yield from _supervised(stack)
+    finally:
+        for database in (stack.env["DATABASE_URL"], stack.env["RASA_TRACKER_URL"]):
+            drop_database(database)
+
+
+def _stack(workdir: Path, env: dict[str, str]) -> Stack:
+    """Describe the stack `env` configures, and write its env file."""
     env_file = workdir / "stack.env"
     env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in env.items()))
-    stack = Stack(env=env, log_path=workdir / "stack.log")
-    stack.run_module("handoff_server", "migrate")
+    return Stack(env=env, log_path=workdir / "stack.log")
+
+
+def _supervised(stack: Stack) -> Iterator[Stack]:
+    env_file = stack.log_path.with_name("stack.env")
     # Appended to, never overwritten: supervisord writes its listeners' lines to the same file
     # through another open file (its /dev/stdout).
     with stack.log_path.open("ab") as log:

@@ -32,7 +32,8 @@ class WidgetSocket:
     """Open a server-issued session (or resume one by its token), send the widget's messages.
 
     `session_id` is the conversation's id as Rasa and the handoff server know it;
-    `session_token` is what resumes it later (the widget keeps it across page reloads).
+    `session_token` is what resumes it later (the widget keeps it across page reloads),
+    `since` the timestamp of the last message the page showed.
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class WidgetSocket:
         on_reply: ReplyHandler,
         page_url: str = PAGE_URL,
         session_token: str | None = None,
+        since: float | None = None,
     ) -> None:
         self.page_url = page_url
         confirmed: queue.Queue[dict[str, str]] = queue.Queue()
@@ -48,7 +50,8 @@ class WidgetSocket:
         self.sio.on("bot_uttered", on_reply)
         self.sio.on("session_confirm", confirmed.put)
         self.sio.connect(rasa_url, socketio_path="/socket.io", wait_timeout=CONNECT_TIMEOUT_S)
-        self.sio.emit("session_request", {"session_token": session_token})
+        # As the widget does on resuming: what was said after `since` comes again.
+        self.sio.emit("session_request", {"session_token": session_token, "since": since})
         session = confirmed.get(timeout=CONNECT_TIMEOUT_S)
         if session_token and session["session_token"] != session_token:
             raise RuntimeError("Rasa did not resume the session of that token")

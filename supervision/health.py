@@ -14,7 +14,7 @@ to work, and a stopped or deadlocked one is restarted.
 The other way round, a parent that dies leaves its workers holding the port, and the
 restarted server could never bind it: on PROCESS_STATE_EXITED and PROCESS_STATE_STOPPED
 this listener kills what is left of the process's group. It also says, once, when all
-three servers first answer and where to go.
+servers first answer and where to go.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from supervisor import childutils
+
+from supervision.programs import programs
 
 # A healthy idle server answers at once. A busy one may not (Rasa under 200 customers
 # answered late), but a late answer from a program that is using the CPU does not count.
@@ -55,12 +57,10 @@ class Check(NamedTuple):
 
 
 def health_checks(env: Mapping[str, str]) -> dict[str, Check]:
-    """Return each program's check (supervisord.conf's program names)."""
+    """Return each program's check, by its name in the supervisord configuration."""
     return {
-        # Rasa loads its model for a minute or more on a busy machine.
-        "rasa": Check(f"http://127.0.0.1:{env['RASA_PORT']}/", 300.0),
-        "actions": Check(f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/health", 60.0),
-        "handoff": Check(f"http://127.0.0.1:{env['HANDOFF_PORT']}/healthz", 60.0),
+        program.name: Check(program.health_url, program.startup_grace_s)
+        for program in programs(env)
     }
 
 
@@ -214,9 +214,9 @@ def group_cpu_s(group: int) -> float:
 
 def announcement(env: Mapping[str, str], after_s: float) -> str:
     """Return the message that says the servers are up and where to go."""
-    base = f"http://localhost:{env['HANDOFF_PORT']}"
+    base = f"http://localhost:{env.get('PROXY_PORT') or env['HANDOFF_PORT']}"
     return f"""
-  All three servers answer ({after_s:.0f} s).
+  All {len(health_checks(env))} servers answer ({after_s:.0f} s).
 
   Website demo with the chat widget   {base}/
   Kiosk                               {base}/kiosk

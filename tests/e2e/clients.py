@@ -22,9 +22,11 @@ QUIET_PERIOD_S = 4
 class WidgetClient(WidgetSocket):
     """A customer's socket that queues every reply for the test to read."""
 
-    def __init__(self, rasa_url: str, session_token: str | None = None) -> None:
+    def __init__(
+        self, rasa_url: str, session_token: str | None = None, since: float | None = None
+    ) -> None:
         self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
-        super().__init__(rasa_url, self.replies.put, session_token=session_token)
+        super().__init__(rasa_url, self.replies.put, session_token=session_token, since=since)
 
     def next_reply(self) -> dict[str, Any]:
         """Return the next message the bot or an agent sent to this socket.

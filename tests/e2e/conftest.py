@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,13 +23,18 @@ document.addEventListener("securitypolicyviolation", (event) => {{
 RUNNING: list[Stack] = []
 
 
-@contextmanager
-def watched_stack(workdir: Path, **settings: str) -> Iterator[Stack]:
+def watched_stack(workdir: Path, **settings: str) -> AbstractContextManager[Stack]:
     """Run a stack whose processes' log goes with the report of a test that fails on it.
 
     `settings` override variables of its environment, as running_stack's do.
     """
-    with running_stack(workdir, **settings) as running:
+    return watched(running_stack(workdir, **settings))
+
+
+@contextmanager
+def watched(starting: AbstractContextManager[Stack]) -> Iterator[Stack]:
+    """Run the stack `starting` starts; its processes' log goes with a failed test's report."""
+    with starting as running:
         RUNNING.append(running)
         try:
             yield running

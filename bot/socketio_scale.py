@@ -1,0 +1,96 @@
+"""What the socket.io server needs when several Rasa instances serve the same customers.
+
+A customer's socket lives in one Rasa process, but an agent's message may be pushed through
+another (the handoff server calls whichever instance nginx picks, `trigger_intent`), and
+that instance emits the message to the conversation's room. With SOCKETIO_MESSAGE_QUEUE
+(redis://...) the server's client manager is python-socketio's AsyncRedisManager: every
+emit is published on SOCKETIO_CHANNEL and each instance delivers it to the sockets it
+holds, so the message reaches the socket wherever it is. Without it (one Rasa) emits stay
+in the process.
+
+Routing is the other half: engine.io keeps a socket's session in the process that opened
+it, and a client's later HTTP polls and its WebSocket upgrade must reach that process.
+With SOCKETIO_ROUTE set (supervision names each instance), session ids start with the
+instance's route, and nginx sends every request naming one to that instance
+(deploy/nginx.conf), whatever the client's address or cookies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import socketio
+
+from bot.settings import BotSettings
+
+logger = logging.getLogger(__name__)
+
+# An event no client listens to: it only marks a point in the channel's stream.
+MARKER_EVENT = "lumen_caught_up"
+# Not any server's host id, so that the sender's own listener handles the marker too.
+MARKER_HOST = "marker"
+CATCH_UP_TIMEOUT_S = 2.0
+
+
+class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """The Redis manager, able to wait until what others emitted so far reached this process.
+
+    Another instance's emit reaches this one's sockets a moment after it was published. A
+    socket resuming its session replays what it missed and joins the room under the
+    conversation's lock; a message another instance emitted just before that lock was
+    taken must arrive before the socket joins, or it is shown twice. Redis delivers a
+    channel's messages in the order they were published: once a marker published now comes
+    back, everything published before it has been delivered here.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.markers: dict[str, asyncio.Future[None]] = {}
+
+    async def caught_up(self, timeout_s: float = CATCH_UP_TIMEOUT_S) -> None:
+        """Return once every emit published before this call was delivered in this process."""
+        marker = uuid.uuid4().hex
+        arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.markers[marker] = arrived
+        message = {"method": "emit", "event": MARKER_EVENT, "data": [marker]}
+        try:
+            await self._publish({**message, "room": marker, "host_id": MARKER_HOST})
+            await asyncio.wait_for(arrived, timeout_s)
+        # Rasa's Python 3.10: asyncio's TimeoutError is not yet the built-in one.
+        except asyncio.TimeoutError:
+            logger.warning("Redis did not return a marker in %s s; resuming anyway.", timeout_s)
+        finally:
+            self.markers.pop(marker, None)
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") == MARKER_EVENT:
+            arrived = self.markers.get(message["data"][0])
+            if arrived is not None and not arrived.done():
+                arrived.set_result(None)
+            return
+        await super()._handle_emit(message)
+
+
+def scale_out(sio: socketio.AsyncServer, settings: BotSettings) -> None:
+    """Share emits through Redis and mark session ids with this instance's route, if set."""
+    if settings.socketio_message_queue:
+        # Rasa builds the server itself; before any client connects the manager can change.
+        manager = OrderedRedisManager(
+            settings.socketio_message_queue, channel=settings.socketio_channel
+        )
+        manager.set_server(sio)
+        sio.manager = manager
+        sio.manager_initialized = False
+    if settings.socketio_route:
+        route = settings.socketio_route
+        generate_id = sio.eio.generate_id
+        sio.eio.generate_id = lambda: f"{route}.{generate_id()}"
+
+
+async def caught_up(sio: socketio.AsyncServer) -> None:
+    """Wait until other instances' emits so far reached this one's sockets (if there are any)."""
+    if isinstance(sio.manager, OrderedRedisManager):
+        await sio.manager.caught_up()

@@ -1,0 +1,132 @@
+"""The end-to-end tests again, on the scaled-out stack of `make run-scaled`.
+
+Two Rasa instances on PostgreSQL and the Redis lock store, two action servers, the handoff
+server on PostgreSQL, nginx in front: the same test functions as on the embedded stack,
+imported here, with this module's `stack`. The customer's socket in the conversation tests
+is on Rasa instance 1 (`stack.rasa_url`) while the handoff server pushes the agent's
+messages through instance 2 (RASA_URL, scripts/stack.py): they reach the socket through
+Redis (bot/socketio_scale.py). The pages and the console go through nginx, one origin, the
+widget's socket.io too (each later request routed to the instance holding its session).
+Last, one instance of each kind is killed mid-conversation, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from scripts.stack import Stack, running_scaled_stack, serving_process, serving_processes
+from tests.e2e.clients import WidgetClient, agent_api, wait_for, wait_until_queued
+from tests.e2e.conftest import watched
+from tests.e2e.test_conversation import (
+    test_faq_answer_handoff_agent_and_back,
+    test_the_rest_channel_answers_too,
+    widget,
+)
+from tests.e2e.test_pages import (
+    console_login,
+    test_console_agent_takes_over_a_handed_off_conversation,
+)
+from tests.e2e.test_teaching import (
+    test_a_supervisor_teaches_a_question_and_the_bot_answers_it_at_once,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+AGENT_LINE = "Agent line"
+
+# Collected here too, against this module's stack.
+REUSED = [
+    test_faq_answer_handoff_agent_and_back,
+    test_the_rest_channel_answers_too,
+    test_console_agent_takes_over_a_handed_off_conversation,
+    test_a_supervisor_teaches_a_question_and_the_bot_answers_it_at_once,
+    widget,
+    console_login,
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Run the scaled-out stack for this module, on databases of its own."""
+    workdir = tmp_path_factory.mktemp("scaled")
+    with watched(running_scaled_stack(workdir, pushes_through=2)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def agent_token(stack: Stack) -> str:
+    return stack.log_in("alice", stack.create_agent("alice"))
+
+
+def kill_group_serving(port: int) -> int:
+    """Kill -9 the whole process group of the server on `port`, as a crash would; return it."""
+    group = os.getpgid(serving_process(port))
+    os.killpg(group, signal.SIGKILL)
+    return group
+
+
+def customer_texts(stack: Stack, token: str, conversation: str) -> list[str]:
+    transcript = agent_api(stack, token, "GET", conversation)["transcript"]
+    return [turn["text"] for turn in transcript if turn["role"] == "customer"]
+
+
+def agent_lines_until(client: WidgetClient, last: str) -> list[str]:
+    """Return the agent's lines the customer got, in order, up to and with `last`."""
+    lines: list[str] = []
+    while last not in lines:
+        text = client.next_reply().get("text", "")
+        if text.startswith(AGENT_LINE):
+            lines.append(text)
+    return lines
+
+
+def test_killing_a_rasa_an_action_server_and_a_handoff_worker_loses_nothing(
+    stack: Stack, agent_token: str
+):
+    token = agent_token
+    # The customer's socket is on Rasa 1; the agent's pushes go through Rasa 2.
+    customer = WidgetClient(stack.rasa_url)
+    customer.say("I want to talk to a real person please")
+    customer.reply_containing("queue")
+    queued = wait_until_queued(stack, token, customer.session_id)
+    conversation = f"/api/conversations/{queued['id']}"
+    agent_api(stack, token, "POST", f"{conversation}/claim")
+    agent_api(stack, token, "POST", f"{conversation}/messages", json={"text": "Agent line 1"})
+    last_seen = customer.reply_containing("Agent line 1")
+
+    # One of each kind dies at once: the customer's Rasa, an action server, a handoff worker.
+    rasa_port, actions_port = stack.rasa_ports[0], stack.action_server_ports[0]
+    kill_group_serving(rasa_port)
+    kill_group_serving(actions_port)
+    os.kill(serving_processes(stack.env["HANDOFF_PORT"])[0], signal.SIGKILL)
+    customer.close()
+
+    # The agent goes on writing while the customer's socket is down.
+    for line in ("Agent line 2", "Agent line 3"):
+        agent_api(stack, token, "POST", f"{conversation}/messages", json={"text": line})
+
+    # The widget reconnects through nginx (to the surviving Rasa), naming the last message
+    # it showed: the two lines it missed come once, in order.
+    again = WidgetClient(
+        stack.public_url, session_token=customer.session_token, since=last_seen["timestamp"]
+    )
+    try:
+        assert agent_lines_until(again, "Agent line 3") == ["Agent line 2", "Agent line 3"]
+        again.say("my cabin is 214")
+        wait_for(
+            lambda: "my cabin is 214" in customer_texts(stack, token, conversation),
+            "the customer's message to reach the agent",
+        )
+        agent_api(stack, token, "POST", f"{conversation}/messages", json={"text": "Agent line 4"})
+        assert agent_lines_until(again, "Agent line 4") == ["Agent line 4"]
+        agent_api(stack, token, "POST", f"{conversation}/resolve")
+        again.reply_containing("I'm back")
+        later = [reply.get("text", "") for reply in again.drain(3)]
+    finally:
+        again.close()
+    assert not any(text.startswith(AGENT_LINE) for text in later), later
+    assert customer_texts(stack, token, conversation).count("my cabin is 214") == 1
