@@ -79,6 +79,8 @@ def conversation_json(row: Record, queue: QueueSnapshot) -> dict[str, Any]:
         "team": row["team"],
         "tags": row["tags"],
         "summary": row["summary"],
+        # How the customer who left a message wants the answer (email address or phone).
+        "contact": row["offline_contact"],
         **queue_fields(row["id"], queue.positions, queue.median_wait),
         "assignee": _person(row["assignee_username"], row["assignee_name"]),
         "rating": row["rating"],
@@ -199,7 +201,6 @@ def conversation_detail(db: Database, conversation_id: int) -> dict[str, Any]:
                 "phone": row["customer_phone"],
             },
             "sentiment": row["sentiment"],
-            "contact": row["offline_contact"],
             "transcript": [message_json(message._mapping) for message in transcript],
             "notes": [note_json(note._mapping) for note in note_rows],
             "history": [

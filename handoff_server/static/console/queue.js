@@ -124,6 +124,9 @@ function queueItem(conversation) {
   if (conversation.state === "assigned" && conversation.assignee) {
     tags.append(element("span", "tag", `with ${conversation.assignee.name}`));
   }
+  if (conversation.state === "offline" && conversation.contact) {
+    tags.append(element("span", "tag", conversation.contact));
+  }
 
   button.append(top, tags);
   if (conversation.summary) button.append(element("p", "queue-summary", conversation.summary));
