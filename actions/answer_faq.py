@@ -21,7 +21,7 @@ from actions.escalation import (
 from actions.faq.engine import Decision, FaqEngine, get_engine
 from actions.faq_sync import start_paraphrase_sync
 from actions.handoff import UsesHandoffClient, hand_off
-from actions.handoff_client import HandoffClient
+from actions.handoff_client import HandoffClient, HandoffUnavailable
 from actions.kiosk import filled
 from lumen.vocabulary import HandoffReason
 
@@ -74,6 +74,7 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
     ) -> list[EventType]:
         """Answer, suggest, or say that nothing fits, and escalate as the policy says."""
         text = tracker.latest_message.get("text") or ""
+        record_decision(self.client, tracker, decision)
         events: list[EventType] = [
             SlotSet("faq_result", faq_result(decision, text)),
             SlotSet("handoff_offered", False),
@@ -117,6 +118,21 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
             dispatcher.utter_message(response="utter_offer_human_frustrated")
             events += offer_events(HandoffReason.FRUSTRATION)
         return events
+
+
+def record_decision(client: HandoffClient, tracker: Tracker, decision: Decision) -> None:
+    """Record the decision's kind and FAQ (never the text) for reports; never fail a turn."""
+    try:
+        client.record_decision(
+            {
+                "sender_id": tracker.sender_id,
+                "channel": session_metadata(tracker)["channel"],
+                "kind": decision.kind,
+                "faq_id": decision.hits[0].faq.id if decision.kind == "answer" else None,
+            }
+        )
+    except HandoffUnavailable:
+        logger.exception("Recording the FAQ decision of %s failed", tracker.sender_id)
 
 
 def scored_hits(decision: Decision) -> list[dict[str, Any]]:

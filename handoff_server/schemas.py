@@ -8,7 +8,13 @@ from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
 from handoff_server.db import QUESTION_STATUSES
 from handoff_server.queueing import REASON_PRIORITY
 from handoff_server.records import LISTED_STATES
-from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, MISS_OUTCOME_LABELS
+from lumen.vocabulary import (
+    CHANNELS,
+    FAQ_DECISION_LABELS,
+    MAX_SENDER_ID_CHARS,
+    MAX_TEXT_CHARS,
+    MISS_OUTCOME_LABELS,
+)
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 NOT_BLANK = r"\S"
@@ -192,5 +198,25 @@ STREAM_QUERY: Schema = {
     "properties": {
         "token": _string(1024),
         "last_event_id": ROW_ID_CURSOR,
+    },
+}
+
+# A day as reports take it: YYYY-MM-DD, a UTC day.
+DAY: Schema = {"type": "string", "maxLength": 10, "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+REPORT_QUERY: Schema = {
+    "type": "object",
+    "description": "Whole UTC days, both included; the last 30 days by default.",
+    "properties": {"from": DAY, "to": DAY},
+}
+
+FAQ_DECISION: Schema = {
+    "type": "object",
+    "required": ["sender_id", "channel", "kind"],
+    "properties": {
+        "sender_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
+        "channel": {"type": "string", "enum": list(CHANNELS)},
+        "kind": {"type": "string", "enum": list(FAQ_DECISION_LABELS)},
+        "faq_id": _string(nullable=True, min_length=1),
     },
 }

@@ -121,6 +121,7 @@ class FakeHandoffClient(HandoffClient):
         self.forwarded_hits: list[list[dict[str, Any]] | None] = []
         self.messages_left: list[tuple[int, str, str]] = []
         self.unanswered: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
         self.abandoned: list[int] = []
         self.ratings: list[tuple[int, int]] = []
         # What supervisors taught, as GET /api/faq-paraphrases serves it; and how often to ask.
@@ -173,6 +174,12 @@ class FakeHandoffClient(HandoffClient):
             raise HandoffUnavailable("connection refused")
         self.unanswered.append(question)
         return {"id": len(self.unanswered), **question}
+
+    def record_decision(self, decision: dict[str, Any]) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        self.decisions.append(decision)
+        return {"id": len(self.decisions)}
 
     def taught_paraphrases(self, after: int, limit: int) -> list[dict[str, Any]]:
         if self.fail:

@@ -1,0 +1,46 @@
+"""Record the bot's FAQ decisions for reports; let admins deactivate accounts and reset passwords.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Create faq_decisions, index conversations by sender, add agents' active and token floor."""
+    op.create_table(
+        "faq_decisions",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("faq_id", sa.String(255)),
+        sa.Column("created_at", sa.Double, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_faq_decisions"),
+    )
+    op.create_index("ix_faq_decisions_created_at", "faq_decisions", ["created_at"])
+    op.create_index("ix_faq_decisions_sender_id", "faq_decisions", ["sender_id"])
+    op.create_index("ix_conversations_sender_id", "conversations", ["sender_id"])
+    op.create_index("ix_conversations_created_at", "conversations", ["created_at"])
+    with op.batch_alter_table("agents") as batch:
+        batch.add_column(sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()))
+        batch.add_column(sa.Column("tokens_valid_after", sa.Double))
+
+
+def downgrade() -> None:
+    """Drop what upgrade added."""
+    with op.batch_alter_table("agents") as batch:
+        batch.drop_column("tokens_valid_after")
+        batch.drop_column("active")
+    op.drop_index("ix_conversations_created_at", "conversations")
+    op.drop_index("ix_conversations_sender_id", "conversations")
+    op.drop_table("faq_decisions")
