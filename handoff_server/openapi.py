@@ -66,6 +66,7 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
         }
     if method == "post":
         operation["responses"]["201"] = {"description": "Created"}
+    if method in ("post", "patch"):
         # Every change is one write transaction, which may find the database locked.
         operation["responses"]["503"] = _DATABASE_BUSY
     parameters = [

@@ -220,3 +220,20 @@ FAQ_DECISION: Schema = {
         "faq_id": _string(nullable=True, min_length=1),
     },
 }
+
+AGENT_CHANGES: Schema = {
+    "type": "object",
+    "description": "The fields to change; team is one of the configured teams.",
+    "properties": {
+        "name": _string(120, nullable=True, min_length=1),
+        "role": {"type": "string", "enum": list(ROLES)},
+        "team": _string(64, nullable=True, min_length=1),
+        "active": {"type": "boolean"},
+    },
+}
+
+PASSWORD_RESET: Schema = {
+    "type": "object",
+    "required": ["password"],
+    "properties": {"password": _string(1024, min_length=MIN_PASSWORD_LENGTH)},
+}
