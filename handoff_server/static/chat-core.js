@@ -6,6 +6,7 @@
 
 // The text limit the Rasa channels enforce, from the server (lumen/vocabulary.py), not a copy.
 import { MAX_TEXT_CHARS } from "../vocabulary.js";
+import { element } from "./dom.js";
 
 const COUNTER_FROM_CHARS = 3500;
 // The bot answers in well under a second; a person may take longer, and the bot
@@ -192,14 +193,6 @@ export class ChatConnection extends EventTarget {
     this.state = state;
     this.dispatchEvent(new CustomEvent("state", { detail: state }));
   }
-}
-
-/** Create an element with a class and optional text (as text, never HTML). */
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 /** Append `text` to `parent`, turning http(s) addresses into links; everything else stays text. */
