@@ -78,6 +78,8 @@ function startConsole() {
   byId("app-view").hidden = false;
   byId("whoami").textContent = session.agent?.name || session.agent?.username || "";
   byId("gaps-open").hidden = !canTeach();
+  byId("reports-link").hidden = !canTeach();
+  byId("people-link").hidden = session.agent?.role !== "admin";
   showError("");
   connectStream({
     connected: () => {
