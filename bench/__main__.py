@@ -17,6 +17,7 @@ BENCHMARKS = [
     "kiosk",
     "pages",
     "message_size",
+    "reports",
 ]
 
 

@@ -133,17 +133,26 @@ def containment(conn: Connection, period: DateRange) -> list[Row]:
         .where(_in_range(conversations.c.created_at, period))
         .group_by(handoff_day)
     ).all()
-    decision_day = day_number(faq_decisions.c.created_at)
+    # Each sender's days with FAQ decisions, then those days without a handoff of theirs.
+    served = (
+        sa.select(
+            day_number(faq_decisions.c.created_at).label("day"),
+            faq_decisions.c.sender_id.label("sender_id"),
+        )
+        .where(_in_range(faq_decisions.c.created_at, period))
+        .distinct()
+        .subquery()
+    )
     handed_off_that_day = (
         sa.select(conversations.c.id)
-        .where(conversations.c.sender_id == faq_decisions.c.sender_id)
-        .where(day_number(conversations.c.created_at) == decision_day)
+        .where(conversations.c.sender_id == served.c.sender_id)
+        .where(conversations.c.created_at >= served.c.day * DAY_S)
+        .where(conversations.c.created_at < (served.c.day + 1) * DAY_S)
     )
     alone = conn.execute(
-        sa.select(decision_day, sa.func.count(sa.distinct(faq_decisions.c.sender_id)))
-        .where(_in_range(faq_decisions.c.created_at, period))
+        sa.select(served.c.day, sa.func.count())
         .where(~sa.exists(handed_off_that_day))
-        .group_by(decision_day)
+        .group_by(served.c.day)
     ).all()
     handed = {_day_text(day): count for day, count in handed_off}
     bot = {_day_text(day): count for day, count in alone}

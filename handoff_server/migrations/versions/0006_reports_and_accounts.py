@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_faq_decisions"),
     )
-    op.create_index("ix_faq_decisions_created_at", "faq_decisions", ["created_at"])
+    op.create_index(
+        "ix_faq_decisions_reports", "faq_decisions", ["created_at", "kind", "sender_id"]
+    )
     op.create_index("ix_faq_decisions_sender_id", "faq_decisions", ["sender_id"])
     op.create_index("ix_conversations_sender_id", "conversations", ["sender_id"])
     op.create_index("ix_conversations_created_at", "conversations", ["created_at"])

@@ -1,0 +1,200 @@
+"""Supervisors' and admins' pages in a real browser, against the real stack: reports, people."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from scripts.stack import Stack
+from tests.e2e.pages import answer_of, ask, open_widget
+from tests.e2e.test_brand_and_widget import AXE, serious_accessibility_problems
+from tests.e2e.test_pages import queued_in_console
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def admin_token(stack: Stack) -> dict[str, Any]:
+    """Create an admin through the CLI and sign in through the API; return the token answer."""
+    password = stack.create_agent("ines", "--role", "admin", "--name", "Ines Admin")
+    response = requests.post(
+        f"{stack.handoff_url}/api/auth/token",
+        json={"username": "ines", "password": password},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def signed_in(page: Page, token: dict[str, Any]) -> Page:
+    """Give the page's tab the console session the sign-in form would have stored."""
+    page.add_init_script(
+        f"sessionStorage.setItem('lumen-console:token', {json.dumps(token['token'])});"
+        f"sessionStorage.setItem('lumen-console:agent', {json.dumps(json.dumps(token['agent']))});"
+    )
+    return page
+
+
+def open_reports(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.handoff_url}/console/reports")
+    expect(page.locator("#reports-status")).to_contain_text("Showing")
+
+
+def chart_data(page: Page, report: str) -> dict[str, Any]:
+    """Return what a report's chart draws (Chart.js's own data), not its pixels."""
+    data = page.evaluate(
+        "name => { const chart = Chart.getChart(document.getElementById(`chart-${name}`));"
+        " return {labels: chart.data.labels,"
+        " datasets: chart.data.datasets.map(set => ({label: set.label, data: set.data}))}; }",
+        report,
+    )
+    return dict(data)
+
+
+def figures(page: Page) -> dict[str, float]:
+    """Today's handoffs, the customer-request bar, all waits and answers, as the charts show."""
+    today = datetime.now(UTC).date().isoformat()
+    containment = chart_data(page, "containment")
+    handed_off = next(s for s in containment["datasets"] if s["label"] == "Handed off")
+    reasons = chart_data(page, "handoff-reasons")
+    waits = chart_data(page, "wait-times")
+    outcomes = chart_data(page, "faq-outcomes")
+    return {
+        "handed_off_today": handed_off["data"][containment["labels"].index(today)],
+        "asked_for_a_person": reasons["datasets"][0]["data"][
+            reasons["labels"].index("Asked for a person")
+        ],
+        "claimed": sum(waits["datasets"][0]["data"]),
+        "answered": outcomes["datasets"][0]["data"][outcomes["labels"].index("Answered")],
+    }
+
+
+def test_the_reports_page_charts_a_conversation_the_bot_answered_then_a_person_resolved(
+    stack: Stack,
+    agent_token: str,
+    admin_token: dict[str, Any],
+    new_page: Callable[[], Page],
+) -> None:
+    reports = signed_in(new_page(), admin_token)
+    open_reports(reports, stack)
+    before = figures(reports)
+
+    # A customer's question is answered by the bot; then they ask for a person, who resolves.
+    customer = new_page()
+    customer.goto(f"{stack.handoff_url}/")
+    open_widget(customer)
+    ask(customer, "wifi password?")
+    expect(customer.get_by_text(answer_of("wifi_access"))).to_be_visible()
+    ask(customer, "I want to talk to a person")
+    expect(customer.get_by_text(re.compile("queue"))).to_be_visible()
+    session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
+    queued = queued_in_console(reports, stack, agent_token, session_id)
+    alice = {"Authorization": f"Bearer {agent_token}"}
+    for action in ("claim", "resolve"):
+        requests.post(
+            f"{stack.handoff_url}/api/conversations/{queued['id']}/{action}",
+            headers=alice,
+            timeout=10,
+        ).raise_for_status()
+
+    reports.get_by_role("button", name="Show").click()
+    expect(reports.locator("#reports-status")).to_contain_text("Showing")
+    after = figures(reports)
+    assert {name: after[name] - before[name] for name in after} == {
+        "handed_off_today": 1,
+        "asked_for_a_person": 1,
+        "claimed": 1,
+        "answered": 1,
+    }
+
+    # Each report downloads as CSV, with its header.
+    with reports.expect_download() as download:
+        reports.get_by_role("button", name=re.compile("Handoffs by reason as CSV")).click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "reason,label,handoffs"
+    assert len(lines) == 6
+
+
+def test_an_agent_cannot_read_reports_and_is_told_so(
+    stack: Stack, agent_token: str, new_page: Callable[[], Page]
+) -> None:
+    page = signed_in(
+        new_page(), {"token": agent_token, "agent": {"username": "alice", "role": "agent"}}
+    )
+    page.goto(f"{stack.handoff_url}/console/reports")
+    expect(page.get_by_role("alert")).to_contain_text("This page is for supervisors")
+    # The API refuses whatever the page would do.
+    refused = requests.get(
+        f"{stack.handoff_url}/api/reports/containment",
+        headers={"Authorization": f"Bearer {agent_token}"},
+        timeout=10,
+    )
+    assert refused.status_code == 403
+
+
+def test_an_admin_deactivates_an_agent_whose_open_console_signs_out(
+    stack: Stack, admin_token: dict[str, Any], new_page: Callable[[], Page]
+) -> None:
+    password = stack.create_agent("otto", "--name", "Otto Agent")
+    console = new_page()
+    console.goto(f"{stack.handoff_url}/console")
+    console.get_by_label("Username").fill("otto")
+    console.get_by_label("Password").fill(password)
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("status")).to_have_text("Live")
+
+    people = signed_in(new_page(), admin_token)
+    people.goto(f"{stack.handoff_url}/console/people")
+    otto = people.locator('tr[data-username="otto"]')
+    expect(otto).to_contain_text("Active")
+    people.get_by_role("button", name="Deactivate Otto Agent").click()
+    expect(people.get_by_role("status")).to_have_text("Otto Agent is deactivated and signed out.")
+    expect(otto).to_contain_text("Deactivated")
+
+    # Otto's console, doing nothing, is signed out: its event stream ends and is refused.
+    expect(console.locator("#login-view")).to_be_visible()
+    expect(console.get_by_role("alert")).to_have_text(
+        "Your session has ended. Please sign in again."
+    )
+    console.get_by_label("Username").fill("otto")
+    console.get_by_label("Password").fill(password)
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("alert")).to_have_text("wrong username or password")
+
+    # Reactivated, with a new password set by the admin, Otto signs in again.
+    people.get_by_role("button", name="Reactivate Otto Agent").click()
+    expect(otto).to_contain_text("Active")
+    people.get_by_role("button", name="Reset the password of Otto Agent").click()
+    people.get_by_label("New password for Otto Agent").fill("otto's new passphrase")
+    people.get_by_role("button", name="Set password").click()
+    expect(people.get_by_role("status")).to_contain_text("Otto Agent has a new password")
+    console.get_by_label("Password").fill("otto's new passphrase")
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.get_by_role("status")).to_have_text("Live")
+
+
+def test_the_reports_and_people_pages_have_no_serious_accessibility_problem(
+    stack: Stack, admin_token: dict[str, Any], browser: Browser
+) -> None:
+    assert AXE.exists(), f"{AXE} is missing: run `make setup`"
+    # axe-core adds style elements of its own, which the pages' policy would (rightly) block.
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = signed_in(context.new_page(), admin_token)
+        open_reports(page, stack)
+        assert serious_accessibility_problems(page) == []
+        page.goto(f"{stack.handoff_url}/console/people")
+        expect(page.locator("#people-rows tr").first).to_be_visible()
+        assert serious_accessibility_problems(page) == []
+        page.get_by_role("button", name=re.compile("^Reset the password")).first.click()
+        assert serious_accessibility_problems(page) == []
+    finally:
+        context.close()
