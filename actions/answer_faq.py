@@ -105,7 +105,7 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
             buttons.append({"title": "None of these", "payload": "/reject_suggestions"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
-            record_miss(self.client, tracker, text, "none")
+            record_miss(self.client, tracker, text, "none", embed=self.engine.embed)
             events.append(SlotSet("miss_streak", miss_streak(tracker) + 1))
             if should_offer_after_miss(tracker):
                 dispatcher.utter_message(response="utter_offer_human_after_misses")

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import ServiceUnavailable
 
-from handoff_server import api, events, faq_decisions, faq_gaps, people, reports, teaching
+from handoff_server import (
+    api,
+    events,
+    faq_decisions,
+    faq_gaps,
+    people,
+    question_groups,
+    reports,
+    teaching,
+)
 from handoff_server.assistant_config import load_assistant_config
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
@@ -70,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(faq_decisions.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(question_groups.bp)
     app.register_blueprint(pages)
     limit_sign_in(app, settings)
 

@@ -157,6 +157,8 @@ unanswered_questions = sa.Table(
     sa.Column("suggestions", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    # The FAQ engine's embedding of the text (int8 steps), to group alike questions.
+    sa.Column("embedding", sa.JSON),
     sa.Index("ix_unanswered_questions_created_at", "created_at"),
     sa.Index("ix_unanswered_questions_status", "status"),
 )

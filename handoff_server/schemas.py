@@ -134,6 +134,12 @@ UNANSWERED_QUESTION: Schema = {
         "text": TEXT,
         "outcome": {"type": "string", "enum": list(MISS_OUTCOME_LABELS)},
         "suggestions": {"type": ["array", "null"], "items": _string(min_length=1), "maxItems": 10},
+        # The FAQ engine's embedding of the text, normalized, in int8 steps (x127).
+        "embedding": {
+            "type": ["array", "null"],
+            "maxItems": 1024,
+            "items": {"type": "integer", "minimum": -127, "maximum": 127},
+        },
     },
 }
 
@@ -236,4 +242,28 @@ PASSWORD_RESET: Schema = {
     "type": "object",
     "required": ["password"],
     "properties": {"password": _string(1024, min_length=MIN_PASSWORD_LENGTH)},
+}
+
+QUESTION_IDS: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 500,
+    "items": ROW_ID,
+}
+
+TEACH_GROUP: Schema = {
+    "type": "object",
+    "required": ["question_ids", "faq_id"],
+    "properties": {"question_ids": QUESTION_IDS, "faq_id": _string(min_length=1)},
+}
+
+FAQ_DRAFT: Schema = {
+    "type": "object",
+    "required": ["question_ids"],
+    "properties": {"question_ids": QUESTION_IDS},
+}
+
+GROUPS_QUERY: Schema = {
+    "type": "object",
+    "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 500}},
 }

@@ -93,6 +93,10 @@ class FakeEngine(FaqEngine):
     def is_question(self, decision: Decision, intent: str | None) -> bool:
         return self.question
 
+    def embed(self, text: str) -> list[int]:
+        """A stand-in embedding that says which text it is of: its length, then zeros."""
+        return [len(text), 0, 0]
+
 
 def not_a_question() -> FakeEngine:
     """Return an engine for which no text is an FAQ question: the intent's own reply runs."""

@@ -104,6 +104,7 @@ def test_a_question_nothing_fits_is_recorded_for_the_faq_gaps_report(dispatcher)
             "text": "when is my refund",
             "outcome": "none",
             "suggestions": [],
+            "embedding": [len("when is my refund"), 0, 0],
         }
     ]
 

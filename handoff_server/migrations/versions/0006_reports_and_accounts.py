@@ -1,4 +1,4 @@
-"""Record the bot's FAQ decisions for reports; let admins deactivate accounts and reset passwords.
+"""FAQ decisions for reports, question embeddings for grouping, deactivated accounts.
 
 Revision ID: 0006
 Revises: 0005
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create faq_decisions, index conversations by sender, add agents' active and token floor."""
+    """Create faq_decisions; index conversations; add question embeddings, agents' active."""
     op.create_table(
         "faq_decisions",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -33,6 +33,8 @@ def upgrade() -> None:
     op.create_index("ix_faq_decisions_sender_id", "faq_decisions", ["sender_id"])
     op.create_index("ix_conversations_sender_id", "conversations", ["sender_id"])
     op.create_index("ix_conversations_created_at", "conversations", ["created_at"])
+    with op.batch_alter_table("unanswered_questions") as batch:
+        batch.add_column(sa.Column("embedding", sa.JSON))
     with op.batch_alter_table("agents") as batch:
         batch.add_column(sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()))
         batch.add_column(sa.Column("tokens_valid_after", sa.Double))
@@ -43,6 +45,8 @@ def downgrade() -> None:
     with op.batch_alter_table("agents") as batch:
         batch.drop_column("tokens_valid_after")
         batch.drop_column("active")
+    with op.batch_alter_table("unanswered_questions") as batch:
+        batch.drop_column("embedding")
     op.drop_index("ix_conversations_created_at", "conversations")
     op.drop_index("ix_conversations_sender_id", "conversations")
     op.drop_table("faq_decisions")
