@@ -11,6 +11,7 @@ from actions.settings import ActionSettings
 from knowledge_base.faqs import PLACEHOLDER
 from lumen.context_packet import session_metadata
 from lumen.vocabulary import Channel
+from venue.answers import fill_answer
 from venue.data import Place, Venue, load_venue
 from venue.routes import steps
 from venue.schedule import local_now
@@ -28,17 +29,11 @@ def settings_clock() -> datetime:
 
 
 def filled(answer: str, tracker: Tracker) -> str:
-    """Fill an FAQ answer's placeholders (knowledge_base.faqs.ANSWER_PLACEHOLDERS).
-
-    {kiosk_place} is where the guest's kiosk stands (away from a kiosk, the information
-    desk), {now} the local time on board.
-    """
+    """Fill an FAQ answer's placeholders where the guest is (venue.answers.fill_answer)."""
     if not PLACEHOLDER.search(answer):
-        return answer
+        return answer  # most answers have none: no venue to load, no clock to read
     venue = shared_venue()
-    here = kiosk_place(venue, tracker) or venue.places[venue.information_desk]
-    values = {"kiosk_place": here.name, "now": settings_clock().strftime("%H:%M")}
-    return PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), answer)
+    return fill_answer(answer, venue, kiosk_place(venue, tracker), settings_clock())
 
 
 def kiosk_place(venue: Venue, tracker: Tracker) -> Place | None:

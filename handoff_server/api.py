@@ -7,13 +7,16 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from handoff_server import accounts, records, schemas, store
+from handoff_server import accounts, canned_responses, records, schemas, store
 from handoff_server.auth import issue_token, require_role, require_service
 from handoff_server.db import OPEN_STATES
 from handoff_server.openapi import may_refuse, openapi_document
+from handoff_server.pages import venue_of
 from handoff_server.services import services
 from handoff_server.suggestions import suggested_answers
 from handoff_server.validation import json_body, query_args
+from venue.answers import fill_answer
+from venue.schedule import local_now
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -159,9 +162,17 @@ def get_conversation(conversation_id: int) -> Response:
     each other and supervisors review. `suggested_answers` are the knowledge base's answers
     to the customer's latest message, best first, for the agent to edit and send.
     """
-    detail = records.conversation_detail(services().db, conversation_id)
+    app = services()
+    detail = records.conversation_detail(app.db, conversation_id)
+    # Placeholders say what the bot would have said there: the kiosk's place, the time on board.
+    kiosk = app.assistant.kiosks.get(detail["kiosk_id"] or "")
+    venue = venue_of(app.settings.venue_dir)
+    here = venue.places.get(kiosk.place) if kiosk else None
+    now = local_now(venue, app.settings.venue_now)
     detail["suggested_answers"] = suggested_answers(
-        detail["transcript"], services().knowledge_base.faqs
+        detail["transcript"],
+        app.knowledge_base.faqs,
+        lambda answer: fill_answer(answer, venue, here, now),
     )
     return jsonify(detail)
 
@@ -218,7 +229,10 @@ def post_note(conversation_id: int, body: dict[str, Any]) -> tuple[Response, int
 @require_role("agent")
 @json_body(schemas.TRANSFER)
 def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
-    """Hand a conversation to another agent, or to another team's queue."""
+    """Hand a conversation to another agent, or to another team's queue, with a note.
+
+    The receiving agent's or team's consoles hear a `transfer` event.
+    """
     to_agent, to_team = body.get("agent"), body.get("team")
     if (to_agent is None) == (to_team is None):
         raise BadRequest("give exactly one of field 'agent' or field 'team'")
@@ -226,7 +240,14 @@ def transfer(conversation_id: int, body: dict[str, Any]) -> Response:
     if to_team is not None and to_team not in teams:
         raise BadRequest(f"field 'team' must be one of {', '.join(teams)}")
     return jsonify(
-        store.transfer(services().db, conversation_id, g.agent, to_agent=to_agent, to_team=to_team)
+        store.transfer(
+            services().db,
+            conversation_id,
+            g.agent,
+            to_agent=to_agent,
+            to_team=to_team,
+            note=body.get("note"),
+        )
     )
 
 
@@ -248,3 +269,47 @@ def reopen(conversation_id: int) -> Response:
     For messages the customer wrote before the resolve reached them (marked `late`).
     """
     return jsonify(store.reopen(services().db, conversation_id, g.agent))
+
+
+@bp.get("/teams")
+@require_role("agent")
+def list_teams() -> Response:
+    """List the teams a conversation can be transferred to."""
+    return jsonify(teams=services().settings.teams)
+
+
+@bp.get("/canned-responses")
+@require_role("agent")
+def list_canned_responses() -> Response:
+    """List the canned responses agents insert by typing / and a shortcut."""
+    return jsonify(canned_responses=canned_responses.list_canned(services().db))
+
+
+@bp.post("/canned-responses")
+@may_refuse(409)
+@require_role("supervisor")
+@json_body(schemas.CANNED_RESPONSE)
+def create_canned_response(body: dict[str, Any]) -> tuple[Response, int]:
+    """Add a canned response; its shortcut must be free."""
+    canned = canned_responses.create_canned(services().db, body["shortcut"], body["text"], g.agent)
+    return jsonify(canned), 201
+
+
+@bp.put("/canned-responses/<int:canned_id>")
+@may_refuse(409)
+@require_role("supervisor")
+@json_body(schemas.CANNED_RESPONSE)
+def update_canned_response(canned_id: int, body: dict[str, Any]) -> Response:
+    """Change a canned response's shortcut and text."""
+    return jsonify(
+        canned_responses.update_canned(
+            services().db, canned_id, body["shortcut"], body["text"], g.agent
+        )
+    )
+
+
+@bp.delete("/canned-responses/<int:canned_id>")
+@require_role("supervisor")
+def delete_canned_response(canned_id: int) -> Response:
+    """Delete a canned response."""
+    return jsonify(canned_responses.delete_canned(services().db, canned_id))

@@ -1,4 +1,5 @@
-"""Read and check the business's configuration: names, greetings, colours, logo, kiosks.
+"""Read and check the business's configuration: names, greetings, colours, logo, kiosks,
+and how long a customer may wait before the console highlights them.
 
 One YAML file per business (config/assistant.yml is the demo cruise line; ASSISTANT_CONFIG
 names another). The pages take every word and colour of the business from it, so adopting
@@ -20,6 +21,9 @@ _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_NAME_CHARS = 80
 MAX_TEXT_CHARS = 1000
 MAX_QUICK_QUESTIONS = 9
+# How long a customer may wait in the queue before the console highlights them.
+DEFAULT_WAIT_LIMIT_S = 180
+MAX_WAIT_LIMIT_S = 86400
 
 
 class AssistantConfigError(ValueError):
@@ -71,6 +75,7 @@ class AssistantConfig:
     quick_questions: tuple[QuickQuestion, ...]
     kiosks: dict[str, Kiosk]
     website: Website
+    wait_limit_s: int = DEFAULT_WAIT_LIMIT_S
 
     def public(self) -> dict[str, Any]:
         """Return what the widget reads from /assistant.json (its logo is /logo.svg)."""
@@ -160,6 +165,10 @@ def load_assistant_config(path: Path) -> AssistantConfig:
             kiosk_id, read.text(entry, "location", key), read.text(entry, "place", key)
         )
     website = read.mapping(root.get("website"), "website")
+    console = read.mapping(root.get("console", {}), "console")
+    wait_limit_s = console.get("wait_limit_s", DEFAULT_WAIT_LIMIT_S)
+    if type(wait_limit_s) is not int or not 1 <= wait_limit_s <= MAX_WAIT_LIMIT_S:
+        raise read.fail("console.wait_limit_s", f"expected whole seconds, 1 to {MAX_WAIT_LIMIT_S}")
     return AssistantConfig(
         business_name=read.text(business, "name", "business"),
         business_short_name=read.text(business, "short_name", "business"),
@@ -189,4 +198,5 @@ def load_assistant_config(path: Path) -> AssistantConfig:
             ),
             contact=read.text(website, "contact", "website", MAX_TEXT_CHARS),
         ),
+        wait_limit_s=wait_limit_s,
     )

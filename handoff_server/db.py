@@ -141,6 +141,8 @@ transitions = sa.Table(
     sa.Column("to_state", sa.String(16), nullable=False),
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
+    # What the step did beyond its states, such as "transferred to Bob Baker".
+    sa.Column("detail", sa.String(255)),
     sa.Index("ix_transitions_conversation_id", "conversation_id"),
 )
 
@@ -190,6 +192,17 @@ taught_paraphrases = sa.Table(
     sa.Column("question_id", sa.Integer, sa.ForeignKey("unanswered_questions.id")),
     sa.Column("taught_by", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
+)
+
+# Replies agents insert by typing `/` and a shortcut; supervisors keep them.
+canned_responses = sa.Table(
+    "canned_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("shortcut", sa.String(32), nullable=False, unique=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
 )
 
 # The agents' event stream, replayed from here after a reconnect or a restart.

@@ -207,6 +207,7 @@ def conversation_detail(db: Database, conversation_id: int) -> dict[str, Any]:
                     "from": step.from_state,
                     "to": step.to_state,
                     "actor": step.actor,
+                    "detail": step.detail,
                     "at": iso_time(step.created_at),
                 }
                 for step in history

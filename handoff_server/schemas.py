@@ -110,8 +110,29 @@ NOTE: Schema = {"type": "object", "required": ["text"], "properties": {"text": T
 
 TRANSFER: Schema = {
     "type": "object",
-    "description": "Exactly one of agent (a username) or team.",
-    "properties": {"agent": _string(64, nullable=True), "team": _string(64, nullable=True)},
+    "description": (
+        "Exactly one of agent (a username) or team; an optional internal note for the colleague."
+    ),
+    "properties": {
+        "agent": _string(64, nullable=True),
+        "team": _string(64, nullable=True),
+        "note": _string(MAX_TEXT_CHARS, nullable=True, min_length=1),
+    },
+}
+
+# What agents type after `/` in the reply box: short, lower case, no spaces.
+CANNED_SHORTCUT_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+CANNED_RESPONSE: Schema = {
+    "type": "object",
+    "description": (
+        "A reply agents insert by typing / and its shortcut; {customer_name} and {agent_name}"
+        " are filled in by the console."
+    ),
+    "required": ["shortcut", "text"],
+    "properties": {
+        "shortcut": {**_string(32, min_length=1), "pattern": CANNED_SHORTCUT_PATTERN},
+        "text": TEXT,
+    },
 }
 
 RESOLVE: Schema = {

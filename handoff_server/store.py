@@ -130,8 +130,13 @@ def transfer(
     *,
     to_agent: str | None = None,
     to_team: str | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Hand the conversation to another agent, or back to the queue of another team."""
+    """Hand the conversation to another agent, or back to the queue of another team.
+
+    The step is in the conversation's history, `note` among its notes, and the receiving
+    side's consoles hear a `transfer` event naming the agent or team it went to.
+    """
     now = time.time()
     with db.write() as conn:
         conversation = load_conversation(conn, conversation_id)
@@ -146,20 +151,23 @@ def transfer(
                 raise Invalid(f"field 'agent' must name an active agent; '{to_agent}' is not")
             if target["id"] == conversation["assignee_id"]:
                 raise Conflict(f"conversation {conversation_id} is already assigned to {to_agent}")
-            writes.assign(conn, conversation, target, agent, now)
             handed_to = target["display_name"]
+            writes.assign(
+                conn, conversation, target, agent, now, detail=f"transferred to {handed_to}"
+            )
         else:
+            handed_to = f"the {to_team} team"
             writes.move(
                 conn,
                 conversation,
                 "queued",
                 agent["username"],
                 now,
+                detail=f"transferred to {handed_to}",
                 team=to_team,
                 assignee_id=None,
                 notified_position=None,
             )
-            handed_to = f"the {to_team} team"
         writes.append(
             conn,
             conversation_id,
@@ -167,8 +175,26 @@ def transfer(
             f"{agent['display_name']} transferred the conversation to {handed_to}.",
             now,
         )
+        if note:
+            record_event(
+                conn, "note", writes.insert_note(conn, conversation_id, agent, note, now), now
+            )
         writes.refresh_queue(conn, now)
-        return writes.publish(conn, conversation_id, now)
+        summary = writes.publish(conn, conversation_id, now)
+        record_event(
+            conn,
+            "transfer",
+            {
+                "conversation": conversation_id,
+                "by": {"username": agent["username"], "name": agent["display_name"]},
+                "agent": to_agent,
+                "team": to_team,
+                "note": note,
+                "at": iso_time(now),
+            },
+            now,
+        )
+        return summary
 
 
 def resolve(

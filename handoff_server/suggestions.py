@@ -20,9 +20,14 @@ MAX_SUGGESTIONS = 3
 
 
 def suggested_answers(
-    transcript: Sequence[Mapping[str, Any]], faqs: Callable[[], Iterable[Faq]]
+    transcript: Sequence[Mapping[str, Any]],
+    faqs: Callable[[], Iterable[Faq]],
+    fill: Callable[[str], str] = lambda answer: answer,
 ) -> list[dict[str, Any]]:
-    """Return the answers of the FAQs found for the latest customer turn, best first."""
+    """Return the answers of the FAQs found for the latest customer turn, best first.
+
+    `fill` fills an answer's placeholders as the bot would have for this customer.
+    """
     latest = next((turn for turn in reversed(transcript) if turn["role"] == "customer"), None)
     hits = (latest or {}).get("faq_hits") or []
     if not hits:
@@ -35,7 +40,12 @@ def suggested_answers(
         return []
     found = [(by_id.get(hit["faq_id"]), hit.get("score")) for hit in hits]
     return [
-        {"faq_id": faq.id, "question": faq.question, "answer": faq.answer.strip(), "score": score}
+        {
+            "faq_id": faq.id,
+            "question": faq.question,
+            "answer": fill(faq.answer.strip()),
+            "score": score,
+        }
         for faq, score in found
         if faq is not None and not faq.escalate
     ][:MAX_SUGGESTIONS]

@@ -107,14 +107,18 @@ def move(
     to_state: str,
     actor: str,
     now: float,
+    *,
+    detail: str | None = None,
     **changes: Any,
 ) -> None:
+    """Change the conversation's state and record the step; a step with a detail (a transfer)
+    is recorded even when the state stays the same."""
     conn.execute(
         conversations.update()
         .where(conversations.c.id == conversation["id"])
         .values(state=to_state, **changes)
     )
-    if to_state != conversation["state"]:
+    if to_state != conversation["state"] or detail is not None:
         conn.execute(
             transitions.insert().values(
                 conversation_id=conversation["id"],
@@ -122,6 +126,7 @@ def move(
                 to_state=to_state,
                 actor=actor,
                 created_at=now,
+                detail=detail,
             )
         )
 
@@ -212,7 +217,13 @@ def insert_note(
 
 
 def assign(
-    conn: Connection, conversation: Mapping[str, Any], assignee: Agent, actor: Agent, now: float
+    conn: Connection,
+    conversation: Mapping[str, Any],
+    assignee: Agent,
+    actor: Agent,
+    now: float,
+    *,
+    detail: str | None = None,
 ) -> None:
     move(
         conn,
@@ -220,6 +231,7 @@ def assign(
         "assigned",
         actor["username"],
         now,
+        detail=detail,
         assignee_id=assignee["id"],
         assigned_at=sa.func.coalesce(conversations.c.assigned_at, now),
         notified_position=None,

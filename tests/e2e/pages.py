@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -19,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REPLY_TIMEOUT_MS = 30_000
+# axe-core, from npm at setup (make setup).
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 HOSTILE_TEXT = "<b>bold</b><img src=x onerror=alert(1)>"
 
 expect.set_options(timeout=REPLY_TIMEOUT_MS)
@@ -38,3 +41,19 @@ def open_widget(page: Page) -> None:
     page.get_by_role("button", name=re.compile("^Chat with Lumen River Cruises")).click()
     expect(page.get_by_role("dialog", name="Lumen River Cruises")).to_be_visible()
     expect(page.get_by_label("Your message")).to_be_focused()
+
+
+def serious_accessibility_problems(page: Page) -> list[str]:
+    """Run axe-core in the page; return its serious and critical violations.
+
+    axe-core adds style elements of its own: the page's context must bypass its CSP.
+    """
+    # evaluate() runs outside the page's Content-Security-Policy; a <script> tag would not.
+    page.evaluate(AXE.read_text())
+    violations = page.evaluate("axe.run(document).then(result => result.violations)")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} "
+        f"at {[node['target'] for node in violation['nodes']]}"
+        for violation in violations
+        if violation["impact"] in ("serious", "critical")
+    ]

@@ -11,13 +11,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from scripts.handoff_process import running_handoff_server
 from scripts.stack import Stack
 from tests.e2e.clients import agent_api, wait_until_queued
-from tests.e2e.pages import answer_of, ask, open_widget
+from tests.e2e.pages import AXE, answer_of, ask, open_widget, serious_accessibility_problems
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOTEL = REPO_ROOT / "tests" / "data" / "hotel" / "assistant.yml"
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 HOTEL_PRIMARY = "rgb(91, 26, 50)"  # #5b1a32 in tests/data/hotel/assistant.yml
 
 
@@ -164,19 +163,6 @@ def test_after_a_network_drop_every_agent_message_shows_once_in_order(
     bubbles = page.locator(".lrc-msg--bot .lrc-bubble").all_text_contents()
     shown = [text for text in bubbles if "While you were away" in text]
     assert [text.split(": ", 1)[-1] for text in shown] == sent
-
-
-def serious_accessibility_problems(page: Page) -> list[str]:
-    """Run axe-core in the page; return its serious and critical violations."""
-    # evaluate() runs outside the page's Content-Security-Policy; a <script> tag would not.
-    page.evaluate(AXE.read_text())
-    violations = page.evaluate("axe.run(document).then(result => result.violations)")
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} "
-        f"at {[node['target'] for node in violation['nodes']]}"
-        for violation in violations
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def test_the_widget_the_kiosk_and_its_attract_screen_have_no_serious_accessibility_problem(

@@ -14,8 +14,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from scripts.stack import Stack
-from tests.e2e.pages import answer_of, ask, open_widget
-from tests.e2e.test_brand_and_widget import AXE, serious_accessibility_problems
+from tests.e2e.pages import AXE, answer_of, ask, open_widget, serious_accessibility_problems
 from tests.e2e.test_pages import queued_in_console
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from handoff_server.db import conversations, transitions
+from handoff_server.event_log import events_after, last_event_id
 
 
 def _claim(client, conversation, headers):
@@ -252,3 +253,45 @@ def test_agents_list_shows_who_is_on_duty(client, agent_headers):
 
     on_duty = {agent["username"]: agent["on_duty"] for agent in listed}
     assert on_duty == {"ada": False, "alice": True, "bob": True, "sue": False}
+
+
+def test_a_transfer_carries_a_note_shows_in_the_history_and_tells_the_receiver(
+    client, hand_off, agent_headers, services
+):
+    conversation = hand_off()
+    _claim(client, conversation, agent_headers("alice"))
+    path = f"/api/conversations/{conversation['id']}"
+    seen = last_event_id(services.db)
+
+    response = client.post(
+        f"{path}/transfer",
+        json={"agent": "bob", "note": "Wants a refund for the spa booking"},
+        headers=agent_headers("alice"),
+    )
+
+    assert response.status_code == 200
+    detail = client.get(path, headers=agent_headers("bob")).json
+    assert [note["text"] for note in detail["notes"]] == ["Wants a refund for the spa booking"]
+    assert detail["history"][-1] | {"at": None} == {
+        "from": "assigned",
+        "to": "assigned",
+        "actor": "alice",
+        "detail": "transferred to Bob Baker",
+        "at": None,
+    }
+    (transfer,) = [e for e in events_after(services.db, seen) if e["kind"] == "transfer"]
+    assert transfer["payload"] | {"at": None} == {
+        "conversation": conversation["id"],
+        "by": {"username": "alice", "name": "Alice Archer"},
+        "agent": "bob",
+        "team": None,
+        "note": "Wants a refund for the spa booking",
+        "at": None,
+    }
+
+
+def test_the_teams_to_transfer_to_are_listed(client, agent_headers, services):
+    response = client.get("/api/teams", headers=agent_headers("alice"))
+
+    assert response.json == {"teams": services.settings.teams}
+    assert "billing" in response.json["teams"]

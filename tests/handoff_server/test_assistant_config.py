@@ -10,7 +10,11 @@ import pytest
 import yaml
 
 from handoff_server.__main__ import main
-from handoff_server.assistant_config import AssistantConfigError, load_assistant_config
+from handoff_server.assistant_config import (
+    DEFAULT_WAIT_LIMIT_S,
+    AssistantConfigError,
+    load_assistant_config,
+)
 from tests.handoff_server.conftest import build_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +37,9 @@ def test_the_demo_and_the_hotel_configurations_are_valid():
     hotel = load_assistant_config(HOTEL)
     assert hotel.business_name == "Harbour View Hotel"
     assert hotel.quick_questions[0].label == "Breakfast times"
+    # The wait limit the console highlights from: the demo's own, the hotel's by default.
+    assert load_assistant_config(DEMO).wait_limit_s == 180
+    assert hotel.wait_limit_s == DEFAULT_WAIT_LIMIT_S
 
 
 @pytest.mark.parametrize(
@@ -48,6 +55,8 @@ def test_the_demo_and_the_hotel_configurations_are_valid():
         (lambda doc: doc["kiosks"].append(dict(doc["kiosks"][0])), "kiosks[1].id"),
         (lambda doc: doc.update(logo="missing.svg"), "logo"),
         (lambda doc: doc.update(kiosks=[]), "kiosks"),
+        (lambda doc: doc.update(console={"wait_limit_s": "3 min"}), "console.wait_limit_s"),
+        (lambda doc: doc.update(console={"wait_limit_s": 0}), "console.wait_limit_s"),
     ],
 )
 def test_a_mistake_is_refused_naming_the_file_and_the_key(tmp_path, change, key):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from knowledge_base.faqs import load_knowledge_base
 from scripts.stack import REPO_ROOT
 
@@ -55,3 +57,27 @@ def test_hits_that_are_not_hits_are_refused_naming_the_field(client, service, ha
     )
     assert response.status_code == 400
     assert "faq_hits" in response.json["message"]
+
+
+def test_suggested_answers_say_what_the_bot_would_have_said_where_the_customer_is(
+    client, service, agent_headers, hand_off
+):
+    at_lounge = hand_off("kiosk-1", channel="kiosk", kiosk_id="lounge-3", kiosk_location="Lounge")
+    on_website = hand_off("web-1")
+    hits = [{"faq_id": "back_to_cabin", "score": 0.9}, {"faq_id": "todays_programme", "score": 0.8}]
+    answers = {}
+    for conversation in (at_lounge, on_website):
+        path = f"/api/conversations/{conversation['id']}"
+        posted = client.post(
+            f"{path}/customer-messages",
+            json={"text": "where am I", "faq_hits": hits},
+            headers=service,
+        )
+        assert posted.status_code == 201
+        suggested = client.get(path, headers=agent_headers("bob")).json["suggested_answers"]
+        answers[conversation["sender_id"]] = [answer["answer"] for answer in suggested]
+
+    assert answers["kiosk-1"][0].startswith("You're at the Lounge.")
+    # Away from a kiosk, the bot names the information desk.
+    assert answers["web-1"][0].startswith("You're at Reception.")
+    assert re.match(r"It's \d\d:\d\d on board\.", answers["web-1"][1])

@@ -13,12 +13,18 @@ const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
 
 let openId = null;
+let open = null; // the conversation on screen, as the API last described it
 let typingSentAt = 0;
 let typingTimer = null;
 
 /** Return the id of the conversation on screen, or null. */
 export function openedId() {
   return openId;
+}
+
+/** Return the conversation on screen (as the API last described it), or null. */
+export function openedConversation() {
+  return open;
 }
 
 /** Show conversation `id`, scrolled to its latest turn, with an empty reply box. */
@@ -33,6 +39,7 @@ export async function showConversation(id) {
 /** Put the conversation away (another view takes the detail pane). */
 export function closeConversation() {
   openId = null;
+  open = null;
   byId("conversation").hidden = true;
   byId("detail-empty").hidden = false;
 }
@@ -43,6 +50,7 @@ export async function loadConversation(id, { scroll = false } = {}) {
   const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 80;
   const data = await attempt(() => api("GET", `/api/conversations/${id}`));
   if (!data || openId !== id) return;
+  open = data;
   renderConversation(data);
   if (scroll || nearBottom) transcript.scrollTop = transcript.scrollHeight;
 }
@@ -62,6 +70,7 @@ function renderConversation(conversation) {
   const mine = isMe(conversation.assignee);
   byId("claim").hidden = conversation.state !== "queued";
   byId("resolve").hidden = !["assigned", "offline"].includes(conversation.state);
+  byId("transfer").hidden = !["queued", "assigned"].includes(conversation.state);
   // The customer wrote before the resolve reached them: the agent may take it back.
   const wroteLate = (conversation.transcript ?? []).some((turn) => turn.late);
   byId("reopen").hidden = !(conversation.state === "resolved" && wroteLate);
@@ -90,7 +99,11 @@ function renderConversation(conversation) {
   );
   byId("history").replaceChildren(
     ...(conversation.history ?? []).map((step) =>
-      element("li", null, `${clock(step.at)} · ${step.from} → ${step.to} (${step.actor})`)
+      element(
+        "li",
+        null,
+        `${clock(step.at)} · ${step.from} → ${step.to} (${step.actor})${step.detail ? `: ${step.detail}` : ""}`
+      )
     )
   );
 }
@@ -187,11 +200,14 @@ async function act(button, action) {
   button.disabled = true;
   const result = await attempt(action);
   button.disabled = false;
-  if (result !== undefined && openId !== null) {
-    await loadConversation(openId, { scroll: true });
-    refreshQueue();
-  }
+  if (result !== undefined) await showChanges();
   return result;
+}
+
+/** Show what an action changed: the open conversation and the queue, fetched again. */
+export async function showChanges() {
+  if (openId !== null) await loadConversation(openId, { scroll: true });
+  refreshQueue();
 }
 
 function submitOnEnter(textarea, form) {

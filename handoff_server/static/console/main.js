@@ -1,12 +1,16 @@
 // The agent console: sign in, watch the queue live (server-sent events), read a
-// conversation's full context, claim it, write to the customer, add notes, resolve.
-// Supervisors also teach the questions the bot could not answer to FAQs.
-// This module signs in and out and wires the others together; each concern has its own:
-// api.js (the JSON API), stream.js (live events), queue.js, conversation.js, teaching.js.
+// conversation's full context, claim it, write to the customer, add notes, transfer, resolve,
+// several conversations at once, with alerts and keyboard shortcuts.
+// Supervisors also teach the questions the bot could not answer to FAQs and keep the
+// canned responses. This module signs in and out and wires the others together; each
+// concern has its own: api.js (the JSON API), stream.js (live events), queue.js, tabs.js,
+// conversation.js, canned.js, transfer.js, alerts.js, shortcuts.js, teaching.js.
 // Everything from the API is put on the page as text (../dom.js), never as HTML.
 
 import { byId } from "../dom.js";
+import { alertAgent, askToNotify, initAlerts, showAttention } from "./alerts.js";
 import { api, onSessionEnded, showError } from "./api.js";
+import { initCanned, loadCanned } from "./canned.js";
 import {
   closeConversation,
   initConversation,
@@ -15,9 +19,32 @@ import {
   showConversation,
   showTyping,
 } from "./conversation.js";
-import { onQueueSelect, refreshQueue, renderQueue, selectInQueue } from "./queue.js";
+import { customerName } from "./format.js";
+import {
+  clearQueue,
+  firstWaitingId,
+  listed,
+  onQueueRefreshed,
+  onQueueSelect,
+  refreshQueue,
+  renderQueue,
+  selectInQueue,
+  waitingCount,
+} from "./queue.js";
 import { canTeach, forget, remember, session } from "./session.js";
+import { initShortcuts } from "./shortcuts.js";
 import { closeStream, connectStream } from "./stream.js";
+import {
+  clearTabs,
+  countUnread,
+  markRead,
+  onTabSwitch,
+  renderTabs,
+  showTab,
+  tabAfter,
+  tabIds,
+  unreadTotal,
+} from "./tabs.js";
 import {
   hideQuestions,
   initTeaching,
@@ -25,6 +52,7 @@ import {
   refreshQuestions,
   scheduleQuestionsRefresh,
 } from "./teaching.js";
+import { initTransfer, openTransfer } from "./transfer.js";
 
 const REFRESH_DEBOUNCE_MS = 150;
 // Ages in the queue move on even when nothing happens.
@@ -38,6 +66,7 @@ byId("login-form").addEventListener("submit", async (event) => {
   const button = form.querySelector("button");
   byId("login-error").textContent = "";
   button.disabled = true;
+  askToNotify(); // signing in is a click: the one moment browsers let a page ask
   try {
     const username = byId("username").value.trim();
     const data = await api("POST", "/api/auth/token", { username, password: byId("password").value });
@@ -65,8 +94,11 @@ function signOut(message = "") {
   closeStream();
   forget();
   closeConversation();
-  selectInQueue(null);
+  clearQueue();
+  clearTabs();
+  showAttention(0);
   hideQuestions();
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   byId("app-view").hidden = true;
   byId("login-view").hidden = false;
   byId("login-error").textContent = message;
@@ -80,6 +112,7 @@ function startConsole() {
   byId("gaps-open").hidden = !canTeach();
   byId("reports-link").hidden = !canTeach();
   byId("people-link").hidden = session.agent?.role !== "admin";
+  byId("canned-open").hidden = !canTeach();
   showError("");
   connectStream({
     connected: () => {
@@ -87,12 +120,17 @@ function startConsole() {
       if (canTeach()) scheduleQuestionsRefresh();
     },
     refused: () => refreshQueue(),
-    changed: (kind, conversationId) =>
-      scheduleRefresh(conversationId === undefined || conversationId === openedId()),
+    changed: (kind, conversationId, payload) => {
+      if (kind === "message") noticeMessage(payload);
+      scheduleRefresh(conversationId === undefined || conversationId === openedId());
+    },
     typing: showTyping,
     questions: () => canTeach() && scheduleQuestionsRefresh(),
+    transferred: noticeTransfer,
+    canned: loadCanned,
   });
   refreshQueue();
+  loadCanned();
   // The FAQs first: a rejected suggestion is shown by its question.
   if (canTeach()) loadFaqs().then(refreshQuestions);
 }
@@ -113,15 +151,104 @@ function scheduleRefresh(includeDetail) {
   }, REFRESH_DEBOUNCE_MS);
 }
 
-// --- Opening a conversation ------------------------------------------------------------------
+// --- Never miss a customer -------------------------------------------------------------------
 
-onQueueSelect(async (id) => {
-  hideQuestions();
-  selectInQueue(id);
-  await showConversation(id);
+function updateAttention() {
+  showAttention(waitingCount() + unreadTotal());
+}
+
+function say(text) {
+  byId("notice").textContent = text;
+}
+
+onQueueRefreshed((arrivals) => {
+  renderTabs();
+  updateAttention();
+  if (!arrivals.length) return;
+  const names = arrivals.map(customerName).join(", ");
+  const title = arrivals.length === 1 ? "A customer is waiting" : `${arrivals.length} customers are waiting`;
+  say(`${title}: ${names}.`);
+  alertAgent(title, names, { tag: "lumen-queue", onClick: () => openConversation(arrivals[0].id) });
 });
 
+/** A customer wrote: count it unread and alert, unless the agent is looking at it. */
+function noticeMessage(message) {
+  if (message?.role !== "customer") return;
+  const conversation = listed(message.conversation);
+  if (conversation?.assignee?.username !== session.agent?.username) return;
+  const looking = message.conversation === openedId();
+  if (looking && document.visibilityState === "visible") return;
+  if (!looking) countUnread(message.conversation);
+  updateAttention();
+  alertAgent(`${customerName(conversation)} wrote`, message.text, {
+    tag: `lumen-conversation-${message.conversation}`,
+    onClick: () => openConversation(message.conversation),
+  });
+}
+
+/** A conversation was transferred: tell its receiver (this agent, or this agent's team). */
+function noticeTransfer(transfer) {
+  const me = session.agent;
+  const toMe = transfer.agent === me?.username || (transfer.team && transfer.team === me?.team);
+  if (!toMe || transfer.by?.username === me?.username) return;
+  const title = `${transfer.by?.name ?? "A colleague"} transferred a conversation to ${
+    transfer.agent ? "you" : `the ${transfer.team} team`
+  }`;
+  say(`${title}${transfer.note ? `: ${transfer.note}` : "."}`);
+  alertAgent(title, transfer.note ?? "", {
+    tag: `lumen-conversation-${transfer.conversation}`,
+    onClick: () => openConversation(transfer.conversation),
+  });
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && openedId() !== null) {
+    markRead(openedId());
+    updateAttention();
+  }
+});
+
+// --- Opening conversations ------------------------------------------------------------------
+
+async function openConversation(id) {
+  hideQuestions();
+  selectInQueue(id);
+  const conversation = listed(id);
+  showTab(id, conversation && customerName(conversation));
+  updateAttention();
+  await showConversation(id);
+}
+
+onQueueSelect(openConversation);
+onTabSwitch(openConversation);
+
+function press(id) {
+  const button = byId(id);
+  if (!button.hidden && !button.disabled && !byId("conversation").hidden) button.click();
+}
+
+function openIfAny(id) {
+  if (id !== null && id !== undefined) openConversation(id);
+}
+
+initShortcuts(
+  {
+    claim: () => press("claim"),
+    write: () => byId("reply-text").focus(),
+    send: () => !byId("reply-text").disabled && byId("reply-form").requestSubmit(),
+    note: () => byId("note-text").focus(),
+    transfer: openTransfer,
+    resolve: () => press("resolve"),
+    nextTab: () => openIfAny(tabAfter(1)),
+    previousTab: () => openIfAny(tabAfter(-1)),
+    nextWaiting: () => openIfAny(firstWaitingId()),
+  },
+  (index) => openIfAny(tabIds()[index])
+);
+initAlerts();
 initConversation();
+initCanned();
+initTransfer();
 initTeaching();
 
 setInterval(() => session.token && renderQueue(), AGES_EVERY_MS);

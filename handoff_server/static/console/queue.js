@@ -6,14 +6,50 @@ import { api, attempt } from "./api.js";
 import { age, channelLabel, customerName } from "./format.js";
 
 const LISTS = ["queued", "assigned", "offline"];
+// How long a customer may wait before they are highlighted (config/assistant.yml).
+const WAIT_LIMIT_S = Number(document.body.dataset.waitLimitS || 180);
+const TICK_MS = 1000;
+const WAIT_LIMIT_LABEL =
+  WAIT_LIMIT_S % 60 ? `Waiting over ${WAIT_LIMIT_S} s` : `Waiting over ${WAIT_LIMIT_S / 60} min`;
 
 let conversations = [];
+let waitingIds = null; // the customers waiting at the last refresh; null before the first
 let selectedId = null;
 let onSelect = () => {};
+let onRefreshed = () => {};
 
 /** Call `handler(id)` when the agent picks a conversation in the lists. */
 export function onQueueSelect(handler) {
   onSelect = handler;
+}
+
+/** Call `handler(arrivals)` after each refresh, with the customers who started waiting since. */
+export function onQueueRefreshed(handler) {
+  onRefreshed = handler;
+}
+
+/** Return the listed conversation `id`, or undefined. */
+export function listed(id) {
+  return conversations.find((conversation) => conversation.id === id);
+}
+
+/** Return the conversations assigned to agent `username`, oldest first. */
+export function heldBy(username) {
+  return conversations.filter(
+    (conversation) => conversation.state === "assigned" && conversation.assignee?.username === username
+  );
+}
+
+/** Return how many customers wait for an agent. */
+export function waitingCount() {
+  return conversations.filter((conversation) => conversation.state === "queued").length;
+}
+
+/** Return the id of the customer first in the queue, or null. */
+export function firstWaitingId() {
+  const waiting = conversations.filter((conversation) => conversation.state === "queued");
+  waiting.sort((a, b) => (a.position ?? Infinity) - (b.position ?? Infinity));
+  return waiting[0]?.id ?? null;
 }
 
 /** Mark conversation `id` (or none, null) as the one open. */
@@ -29,6 +65,18 @@ export async function refreshQueue() {
   );
   if (!lists) return;
   conversations = lists.flatMap((data) => data.conversations ?? []);
+  const waiting = conversations.filter((conversation) => conversation.state === "queued");
+  const arrivals = waitingIds ? waiting.filter((conversation) => !waitingIds.has(conversation.id)) : [];
+  waitingIds = new Set(waiting.map((conversation) => conversation.id));
+  renderQueue();
+  onRefreshed(arrivals);
+}
+
+/** Forget the lists (signed out): the next sign-in's queue is no news. */
+export function clearQueue() {
+  conversations = [];
+  waitingIds = null;
+  selectedId = null;
   renderQueue();
 }
 
@@ -56,6 +104,7 @@ function queueItem(conversation) {
   top.append(element("span", "queue-name", customerName(conversation)));
   const ageText = element("span", "queue-age", age(conversation.created_at));
   ageText.title = new Date(conversation.created_at).toLocaleString();
+  if (conversation.state === "queued") ageText.dataset.waitingSince = conversation.created_at;
   top.append(ageText);
 
   const tags = element("div", "queue-item-tags");
@@ -73,6 +122,29 @@ function queueItem(conversation) {
   button.append(top, tags);
   if (conversation.summary) button.append(element("p", "queue-summary", conversation.summary));
   button.addEventListener("click", () => onSelect(conversation.id));
+  if (conversation.state === "queued") showWait(button, ageText);
   item.append(button);
   return item;
 }
+
+/** Show how long the customer has waited, ticking, highlighted past the configured limit. */
+function showWait(button, ageText) {
+  const waitedS = Math.max(0, Math.floor((Date.now() - Date.parse(ageText.dataset.waitingSince)) / 1000));
+  const minutes = Math.floor(waitedS / 60);
+  ageText.textContent = `${minutes}:${String(waitedS % 60).padStart(2, "0")}`;
+  const late = waitedS > WAIT_LIMIT_S;
+  if (late === button.classList.contains("queue-item--late")) return;
+  button.classList.toggle("queue-item--late", late);
+  const tags = button.querySelector(".queue-item-tags");
+  if (late) tags.prepend(element("span", "tag tag-late", WAIT_LIMIT_LABEL));
+  else tags.querySelector(".tag-late")?.remove();
+}
+
+/** Move the waiting times on, every second. */
+export function tickWaits() {
+  for (const ageText of document.querySelectorAll("#queued-list .queue-age[data-waiting-since]")) {
+    showWait(ageText.closest(".queue-item"), ageText);
+  }
+}
+
+setInterval(tickWaits, TICK_MS);

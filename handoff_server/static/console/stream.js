@@ -14,8 +14,9 @@ function setLive(status, text) {
 /**
  * Listen to the server's events as the signed-in agent.
  *
- * handlers: connected() (on every (re)connection), refused(), changed(kind, conversationId)
- * for "conversation", "message" and "note" events, typing(payload), questions().
+ * handlers: connected() (on every (re)connection), refused(), changed(kind, conversationId,
+ * payload) for "conversation", "message" and "note" events, typing(payload), questions(),
+ * transferred(payload), canned().
  */
 export function connectStream(handlers) {
   stream?.close();
@@ -39,6 +40,8 @@ export function connectStream(handlers) {
   source.addEventListener("typing", (event) => handlers.typing(JSON.parse(event.data)));
   // A question was recorded, taught or dismissed (by this supervisor or another one).
   source.addEventListener("unanswered_question", () => handlers.questions());
+  source.addEventListener("transfer", (event) => handlers.transferred(JSON.parse(event.data)));
+  source.addEventListener("canned_response", () => handlers.canned());
   for (const kind of ["conversation", "message", "note"]) {
     source.addEventListener(kind, (event) => {
       let payload = {};
@@ -47,7 +50,7 @@ export function connectStream(handlers) {
       } catch {
         /* an event we cannot read still means something changed */
       }
-      handlers.changed(kind, kind === "conversation" ? payload.id : payload.conversation);
+      handlers.changed(kind, kind === "conversation" ? payload.id : payload.conversation, payload);
     });
   }
 }
