@@ -191,3 +191,9 @@ def reports_page() -> str:
 def people_page() -> str:
     """Show admins the accounts: add people, change roles and teams, deactivate, reset passwords."""
     return render_template("people.html", min_password_length=MIN_PASSWORD_LENGTH)
+
+
+@pages.get("/console/questions")
+def questions_page() -> str:
+    """Show supervisors the unanswered questions grouped by meaning, to teach a group at once."""
+    return render_template("questions.html")
