@@ -11,6 +11,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from handoff_server import (
     api,
+    customers,
     events,
     faq_decisions,
     faq_gaps,
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(question_groups.bp)
+    app.register_blueprint(customers.bp)
     app.register_blueprint(pages)
     limit_sign_in(app, settings)
 

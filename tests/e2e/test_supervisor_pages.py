@@ -249,3 +249,53 @@ def test_the_reports_people_and_grouped_questions_have_no_serious_accessibility_
         assert serious_accessibility_problems(page) == []
     finally:
         context.close()
+
+
+def test_the_customer_card_charts_the_mood_and_opens_an_earlier_conversation(
+    stack: Stack, agent_token: str, new_page: Callable[[], Page]
+) -> None:
+    service = {"Authorization": f"Bearer {stack.env['HANDOFF_SERVICE_TOKEN']}"}
+    alice = {"Authorization": f"Bearer {agent_token}"}
+    customer = {"name": "Rosa Card", "email": "rosa.card@example.com", "phone": None}
+
+    def handoff(sender: str, sentiments: list[float]) -> dict[str, Any]:
+        transcript = [
+            {"role": "customer", "text": f"message {n}", "sentiment": value}
+            for n, value in enumerate(sentiments)
+        ]
+        response = requests.post(
+            f"{stack.handoff_url}/api/handoffs",
+            json={
+                "sender_id": sender,
+                "channel": "web",
+                "reason": "frustration",
+                "customer": customer,
+                "transcript": transcript,
+            },
+            headers=service,
+            timeout=10,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    earlier = handoff("card-old-session", [0.1])
+    for action in ("claim", "resolve"):
+        requests.post(
+            f"{stack.handoff_url}/api/conversations/{earlier['id']}/{action}",
+            headers=alice,
+            timeout=10,
+        ).raise_for_status()
+    now = handoff("card-new-session", [0.2, -0.3, -0.8])
+
+    console = signed_in(new_page(), {"token": agent_token, "agent": {"username": "alice"}})
+    console.goto(f"{stack.handoff_url}/console")
+    console.locator(f'#queued-list .queue-item[data-id="{now["id"]}"]').click()
+    expect(console.locator("#earlier-conversations li")).to_have_count(1)
+    sentiment = console.evaluate(
+        "Chart.getChart(document.getElementById('sentiment-chart')).data.datasets[0].data"
+    )
+    assert sentiment == [0.2, -0.3, -0.8]
+
+    console.get_by_role("button", name=re.compile("^Open the earlier conversation")).click()
+    expect(console.locator("#conversation-state")).to_have_text("resolved")
+    expect(console.locator("#facts")).to_contain_text("card-old-session")
