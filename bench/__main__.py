@@ -16,6 +16,7 @@ BENCHMARKS = [
     "db_lock",
     "kiosk",
     "pages",
+    "console",
     "message_size",
     "reports",
 ]

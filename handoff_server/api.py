@@ -295,7 +295,7 @@ def create_canned_response(body: dict[str, Any]) -> tuple[Response, int]:
     return jsonify(canned), 201
 
 
-@bp.put("/canned-responses/<int:canned_id>")
+@bp.post("/canned-responses/<int:canned_id>")
 @may_refuse(409)
 @require_role("supervisor")
 @json_body(schemas.CANNED_RESPONSE)
@@ -308,7 +308,7 @@ def update_canned_response(canned_id: int, body: dict[str, Any]) -> Response:
     )
 
 
-@bp.delete("/canned-responses/<int:canned_id>")
+@bp.post("/canned-responses/<int:canned_id>/delete")
 @require_role("supervisor")
 def delete_canned_response(canned_id: int) -> Response:
     """Delete a canned response."""

@@ -19,7 +19,7 @@ def test_a_supervisor_creates_edits_and_deletes_what_agents_read(client, agent_h
     listed = client.get(PATH, headers=alice).json["canned_responses"]
     assert [(c["shortcut"], c["text"]) for c in listed] == [("hello", GREETING["text"])]
 
-    edited = client.put(
+    edited = client.post(
         f"{PATH}/{canned_id}", json={"shortcut": "hi", "text": "Hi {customer_name}!"}, headers=sue
     )
     assert edited.status_code == 200
@@ -27,7 +27,7 @@ def test_a_supervisor_creates_edits_and_deletes_what_agents_read(client, agent_h
         "hi"
     ]
 
-    assert client.delete(f"{PATH}/{canned_id}", headers=sue).json["shortcut"] == "hi"
+    assert client.post(f"{PATH}/{canned_id}/delete", headers=sue).json["shortcut"] == "hi"
     assert client.get(PATH, headers=alice).json["canned_responses"] == []
     # Each change tells the open consoles to read the list again.
     kinds = [event["kind"] for event in events_after(services.db, seen)]
@@ -46,7 +46,7 @@ def test_a_shortcut_is_taken_once(client, agent_headers):
     other = client.post(PATH, json={"shortcut": "bye", "text": "Goodbye!"}, headers=sue).json
 
     again = client.post(PATH, json={**GREETING, "text": "Hi"}, headers=sue)
-    renamed = client.put(f"{PATH}/{other['id']}", json=GREETING, headers=sue)
+    renamed = client.post(f"{PATH}/{other['id']}", json=GREETING, headers=sue)
 
     assert again.status_code == renamed.status_code == 409
     assert "'/hello' is taken" in again.json["message"]
@@ -57,8 +57,8 @@ def test_bad_shortcuts_and_unknown_ids_are_refused(client, agent_headers):
 
     spaced = client.post(PATH, json={"shortcut": "two words", "text": "x"}, headers=sue)
     blank = client.post(PATH, json={"shortcut": "ok", "text": "  "}, headers=sue)
-    missing = client.put(f"{PATH}/4242", json=GREETING, headers=sue)
-    gone = client.delete(f"{PATH}/4242", headers=sue)
+    missing = client.post(f"{PATH}/4242", json=GREETING, headers=sue)
+    gone = client.post(f"{PATH}/4242/delete", headers=sue)
 
     assert spaced.status_code == blank.status_code == 400
     assert spaced.json["message"].startswith("field 'shortcut' must match")

@@ -32,4 +32,5 @@ def test_the_pages_module_holds_every_reason_label_and_the_text_limit(client):
 def test_the_console_bounds_replies_and_notes_to_the_same_limit(client):
     page = client.get("/console").get_data(as_text=True)
 
-    assert page.count(f'maxlength="{MAX_TEXT_CHARS}"') == 2
+    # The reply, a note, a transfer's note and a canned response's text.
+    assert page.count(f'maxlength="{MAX_TEXT_CHARS}"') == 4

@@ -153,7 +153,7 @@ async function save(event) {
   const error = byId("canned-error");
   try {
     if (editedId === null) await api("POST", "/api/canned-responses", body);
-    else await api("PUT", `/api/canned-responses/${editedId}`, body);
+    else await api("POST", `/api/canned-responses/${editedId}`, body);
     byId("canned-status-text").textContent = `Saved /${body.shortcut}.`;
     editing(null);
     await loadCanned();
@@ -179,7 +179,7 @@ function renderManaged() {
       remove.type = "button";
       remove.setAttribute("aria-label", `Delete /${canned.shortcut}`);
       remove.addEventListener("click", async () => {
-        if (await attempt(() => api("DELETE", `/api/canned-responses/${canned.id}`))) {
+        if (await attempt(() => api("POST", `/api/canned-responses/${canned.id}/delete`))) {
           byId("canned-status-text").textContent = `Deleted /${canned.shortcut}.`;
           if (editedId === canned.id) editing(null);
           await loadCanned();

@@ -6,6 +6,9 @@ import { api, attempt } from "./api.js";
 import { age, channelLabel, customerName } from "./format.js";
 
 const LISTS = ["queued", "assigned", "offline"];
+// The API's largest page (schemas.CONVERSATION_QUERY): its default of 100 hid the 101st
+// customer on a busy day.
+const LIST_LIMIT = 500;
 // How long a customer may wait before they are highlighted (config/assistant.yml).
 const WAIT_LIMIT_S = Number(document.body.dataset.waitLimitS || 180);
 const TICK_MS = 1000;
@@ -61,7 +64,10 @@ export function selectInQueue(id) {
 export async function refreshQueue() {
   // Waiting and in progress (the default list), and the messages left while nobody was on duty.
   const lists = await attempt(() =>
-    Promise.all([api("GET", "/api/conversations"), api("GET", "/api/conversations?state=offline")])
+    Promise.all([
+      api("GET", `/api/conversations?limit=${LIST_LIMIT}`),
+      api("GET", `/api/conversations?state=offline&limit=${LIST_LIMIT}`),
+    ])
   );
   if (!lists) return;
   conversations = lists.flatMap((data) => data.conversations ?? []);

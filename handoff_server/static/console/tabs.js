@@ -36,6 +36,7 @@ export function showTab(id, name) {
 
 /** Count a customer message the agent has not seen in conversation `id`. */
 export function countUnread(id) {
+  closed.delete(id); // a closed tab of a held conversation comes back with the news
   unread.set(id, (unread.get(id) ?? 0) + 1);
   renderTabs();
 }
