@@ -39,6 +39,9 @@ FAQ_INDEX_STAMP := models/faq/.stamp-$(call hash_of,$(FAQ_INPUTS) $(FAQ_BUILDER)
 SOCKETIO_CLIENT := handoff_server/static/vendor/socket.io.min.js
 SOCKETIO_CLIENT_VERSION := 4.8.1
 # The accessibility checker the browser tests inject into pages (never served by the app).
+# The reports page's charts: Chart.js's UMD build, served from our own origin.
+CHART_JS := handoff_server/static/vendor/chart.umd.js
+CHART_JS_VERSION := 4.6.1
 AXE_CORE := tests/e2e/vendor/axe.min.js
 AXE_CORE_VERSION := 4.10.3
 
@@ -47,7 +50,7 @@ AXE_CORE_VERSION := 4.10.3
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: .env venvs model index db venue config $(SOCKETIO_CLIENT) $(AXE_CORE) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database; check the venue and the business's configuration.
+setup: .env venvs model index db venue config $(SOCKETIO_CLIENT) $(CHART_JS) $(AXE_CORE) ## Create what is missing: venvs, .env, Rasa model, FAQ index, database; check the venue and the business's configuration.
 
 run: setup ## Set up, then run Rasa, the action server and the handoff server, supervised.
 	@# supervisord in the foreground (supervision/): each server restarted alone when it exits
@@ -145,6 +148,13 @@ $(SOCKETIO_CLIENT):
 		(cd $$tmp && npm pack --silent socket.io-client@$(SOCKETIO_CLIENT_VERSION) >/dev/null) && \
 		tar -xzf $$tmp/socket.io-client-$(SOCKETIO_CLIENT_VERSION).tgz -C $$tmp package/dist/socket.io.min.js && \
 		mv $$tmp/package/dist/socket.io.min.js $@ && rm -rf $$tmp
+
+$(CHART_JS):
+	@echo "==> Fetching Chart.js $(CHART_JS_VERSION) from the npm registry"
+	@mkdir -p $(@D) && tmp=$$(mktemp -d) && \
+		(cd $$tmp && npm pack --silent chart.js@$(CHART_JS_VERSION) >/dev/null) && \
+		tar -xzf $$tmp/chart.js-$(CHART_JS_VERSION).tgz -C $$tmp package/dist/chart.umd.js && \
+		mv $$tmp/package/dist/chart.umd.js $@ && rm -rf $$tmp
 
 $(AXE_CORE):
 	@echo "==> Fetching axe-core $(AXE_CORE_VERSION) from the npm registry"

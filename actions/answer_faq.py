@@ -21,7 +21,7 @@ from actions.escalation import (
 from actions.faq.engine import Decision, FaqEngine, get_engine
 from actions.faq_sync import start_paraphrase_sync
 from actions.handoff import UsesHandoffClient, hand_off
-from actions.handoff_client import HandoffClient
+from actions.handoff_client import HandoffClient, HandoffUnavailable
 from actions.kiosk import filled
 from knowledge_base.faqs import Faq
 from lumen.vocabulary import HandoffReason
@@ -75,6 +75,7 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
     ) -> list[EventType]:
         """Answer, suggest, or say that nothing fits, and escalate as the policy says."""
         text = tracker.latest_message.get("text") or ""
+        record_decision(self.client, tracker, decision)
         events: list[EventType] = [
             SlotSet("faq_result", faq_result(decision, text)),
             SlotSet("handoff_offered", False),
@@ -103,7 +104,7 @@ class ActionAnswerFaq(UsesHandoffClient, Action):
             buttons.append({"title": "None of these", "payload": "/reject_suggestions"})
             dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
-            record_miss(self.client, tracker, text, "none")
+            record_miss(self.client, tracker, text, "none", embed=self.engine.embed)
             events.append(SlotSet("miss_streak", miss_streak(tracker) + 1))
             if should_offer_after_miss(tracker):
                 dispatcher.utter_message(response="utter_offer_human_after_misses")
@@ -126,6 +127,21 @@ def say_answer(faq: Faq, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     )
     for link in faq.links:
         dispatcher.utter_message(text=f"{link['title']}: {link['url']}")
+
+
+def record_decision(client: HandoffClient, tracker: Tracker, decision: Decision) -> None:
+    """Record the decision's kind and FAQ (never the text) for reports; never fail a turn."""
+    try:
+        client.record_decision(
+            {
+                "sender_id": tracker.sender_id,
+                "channel": session_metadata(tracker)["channel"],
+                "kind": decision.kind,
+                "faq_id": decision.hits[0].faq.id if decision.kind == "answer" else None,
+            }
+        )
+    except HandoffUnavailable:
+        logger.exception("Recording the FAQ decision of %s failed", tracker.sender_id)
 
 
 def scored_hits(decision: Decision) -> list[dict[str, Any]]:

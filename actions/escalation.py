@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,6 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import sentiment_of, session_metadata
+from actions.faq.engine import FaqEngine, get_engine
 from actions.handoff import UsesHandoffClient
 from actions.handoff_client import HandoffClient, HandoffUnavailable
 from knowledge_base.faqs import normalize_text
@@ -75,29 +77,46 @@ def record_miss(
     text: str,
     outcome: str,
     suggestions: list[str] | None = None,
+    embed: Callable[[str], list[int]] | None = None,
 ) -> None:
     """Record a question the bot could not answer for the FAQ gaps report; never fail a turn.
 
-    The report is read for the questions, not the people: emails and phones are masked.
+    The report is read for the questions, not the people: emails and phones are masked. With
+    `embed` (the FAQ engine's), the masked text's embedding goes along, so supervisors see alike
+    questions grouped and teach a group at once.
     """
     if not text.strip():
         return
+    masked = mask_for_report(text)
+    question: dict[str, Any] = {
+        "sender_id": tracker.sender_id,
+        "channel": session_metadata(tracker)["channel"],
+        "text": masked,
+        "outcome": outcome,
+        "suggestions": suggestions or [],
+    }
+    if embed is not None:
+        try:
+            question["embedding"] = embed(masked)
+        except Exception:
+            # Recorded without it, the question stands in a group of its own.
+            logger.exception("Embedding an unanswered question of %s failed", tracker.sender_id)
     try:
-        client.record_unanswered(
-            {
-                "sender_id": tracker.sender_id,
-                "channel": session_metadata(tracker)["channel"],
-                "text": mask_for_report(text),
-                "outcome": outcome,
-                "suggestions": suggestions or [],
-            }
-        )
+        client.record_unanswered(question)
     except HandoffUnavailable:
         logger.exception("Recording an unanswered question of %s failed", tracker.sender_id)
 
 
 class ActionRejectSuggestions(UsesHandoffClient, Action):
     """Count "none of these" as a miss: ask again, or offer a person after two misses."""
+
+    def __init__(self, engine: FaqEngine | None = None, client: HandoffClient | None = None):
+        super().__init__(client)
+        self._engine = engine
+
+    @property
+    def engine(self) -> FaqEngine:
+        return self._engine or get_engine()
 
     def name(self) -> str:
         return "action_reject_suggestions"
@@ -112,6 +131,7 @@ class ActionRejectSuggestions(UsesHandoffClient, Action):
             suggested.get("text") or "",
             "rejected",
             [hit["faq_id"] for hit in suggested.get("hits", [])],
+            embed=lambda text: self.engine.embed(text),
         )
         events: list[EventType] = [
             SlotSet("miss_streak", miss_streak(tracker) + 1),

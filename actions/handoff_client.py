@@ -102,6 +102,10 @@ class HandoffClient:
         """Record a question no FAQ answered, for the FAQ gaps report."""
         return self._post(handoff_api.UNANSWERED_QUESTIONS, question)
 
+    def record_decision(self, decision: dict[str, Any]) -> dict[str, Any]:
+        """Record what the FAQ engine decided for a question (no text), for reports."""
+        return self._post(handoff_api.FAQ_DECISIONS, decision)
+
     def taught_paraphrases(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Return up to `limit` taught paraphrases with ids above `after`, oldest first."""
         found = self._request(

@@ -19,6 +19,7 @@ BENCHMARKS = [
     "pages",
     "console",
     "message_size",
+    "reports",
 ]
 
 

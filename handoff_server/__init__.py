@@ -9,7 +9,17 @@ import sqlalchemy as sa
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import ServiceUnavailable
 
-from handoff_server import api, events, faq_gaps, teaching
+from handoff_server import (
+    api,
+    customers,
+    events,
+    faq_decisions,
+    faq_gaps,
+    people,
+    question_groups,
+    reports,
+    teaching,
+)
 from handoff_server.assistant_config import load_assistant_config
 from handoff_server.db import Database, make_engine
 from handoff_server.errors import register_error_handlers
@@ -70,6 +80,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(events.bp)
     app.register_blueprint(faq_gaps.bp)
     app.register_blueprint(teaching.bp)
+    app.register_blueprint(faq_decisions.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(question_groups.bp)
+    app.register_blueprint(customers.bp)
     app.register_blueprint(pages)
     limit_sign_in(app, settings)
 

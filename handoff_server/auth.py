@@ -83,6 +83,9 @@ def require_role(
             agent = accounts.get_agent(app.db, claims[0]) if claims else None
             if claims is None or agent is None:
                 raise _unauthorized("the token is invalid or expired")
+            signed_at = claims[1] - app.settings.agent_token_ttl_s
+            if not accounts.accepts_token(agent, signed_at):
+                raise _unauthorized("the account was deactivated or its password reset")
             if not has_role(agent["role"], role):
                 raise Forbidden(
                     f"this needs the {role} role; {agent['username']} is {agent['role']}"
@@ -90,6 +93,7 @@ def require_role(
             seen_at = accounts.mark_on_duty(app.db, agent["id"], agent["last_seen_at"])
             g.agent = {**agent, "last_seen_at": seen_at}
             g.token_expires_at = claims[1]
+            g.token_signed_at = signed_at
             return view(*args, **kwargs)
 
         wrapper.auth = role  # type: ignore[attr-defined]

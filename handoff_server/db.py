@@ -48,6 +48,10 @@ agents = sa.Table(
     sa.Column("team", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("last_seen_at", sa.Double),
+    # A deactivated account cannot sign in, and its tokens stop working at once.
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Tokens signed before this time (a password reset) no longer work.
+    sa.Column("tokens_valid_after", sa.Double),
 )
 
 conversations = sa.Table(
@@ -83,6 +87,9 @@ conversations = sa.Table(
     sa.Index("ix_conversations_queue", "state", "priority", "created_at"),
     # The median wait reads the most recently claimed conversations.
     sa.Index("ix_conversations_assigned_at", "assigned_at"),
+    # Reports read conversations by day; the customer card finds a customer's earlier ones.
+    sa.Index("ix_conversations_created_at", "created_at"),
+    sa.Index("ix_conversations_sender_id", "sender_id"),
     # At most one open handoff per Rasa conversation: repeated POSTs return it.
     sa.Index(
         "uq_conversations_open_sender",
@@ -152,8 +159,26 @@ unanswered_questions = sa.Table(
     sa.Column("suggestions", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    # The FAQ engine's embedding of the text (int8 steps), to group alike questions.
+    sa.Column("embedding", sa.JSON),
     sa.Index("ix_unanswered_questions_created_at", "created_at"),
     sa.Index("ix_unanswered_questions_status", "status"),
+)
+
+# Every FAQ decision of the bot (answer, suggest, none): what reports count the conversations
+# the bot served, and its answer/suggest/don't-know shares, from. No customer text.
+faq_decisions = sa.Table(
+    "faq_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("faq_id", sa.String(255)),
+    sa.Column("created_at", sa.Double, nullable=False),
+    # Covers the reports' queries: they read these three columns over a range of days.
+    sa.Index("ix_faq_decisions_reports", "created_at", "kind", "sender_id"),
+    sa.Index("ix_faq_decisions_sender_id", "sender_id"),
 )
 
 # Paraphrases supervisors taught to FAQs: the one record every action server learns from.

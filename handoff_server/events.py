@@ -23,6 +23,7 @@ def _stream(
     after: int,
     keepalive_s: float,
     expires_at: float,
+    signed_at: float,
 ) -> Iterator[str]:
     # The browser reconnects 3 s after a drop, sending the last id it saw as Last-Event-ID.
     yield "retry: 3000\n\n"
@@ -31,6 +32,10 @@ def _stream(
     while time.time() < expires_at:
         seen_generation = db.changed.generation
         batch, caught_up = feed.after(after)
+        if batch and not accounts.still_accepts_token(db, agent["id"], signed_at):
+            # Deactivated or its password reset: the browser reconnects, is refused (401) and
+            # its console signs out.
+            return
         for event_id, rendered in batch:
             after = event_id
             yield rendered
@@ -60,7 +65,14 @@ def stream(query: dict[str, Any]) -> Response:
     else:
         after = event_log.last_event_id(app.db)
     return Response(
-        _stream(app.feed, g.agent, after, app.settings.sse_keepalive_s, g.token_expires_at),
+        _stream(
+            app.feed,
+            g.agent,
+            after,
+            app.settings.sse_keepalive_s,
+            g.token_expires_at,
+            g.token_signed_at,
+        ),
         mimetype="text/event-stream",
         # Stop proxies (nginx) from buffering the stream.
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

@@ -35,6 +35,7 @@ def record(db: Database, question: Mapping[str, Any]) -> dict[str, Any]:
         "text": question["text"],
         "outcome": question["outcome"],
         "suggestions": list(question.get("suggestions") or []),
+        "embedding": question.get("embedding"),
         "status": "open",
         "created_at": time.time(),
     }

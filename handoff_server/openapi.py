@@ -39,6 +39,17 @@ def may_refuse(*statuses: int) -> Callable[[View], View]:
     return mark
 
 
+def responds(schema: dict[str, Any], media_type: str | None = None) -> Callable[[View], View]:
+    """Document what a view answers with (200), as JSON Schema; JSON unless `media_type`."""
+
+    def mark(view: View) -> View:
+        view.response_schema = schema  # type: ignore[attr-defined]
+        view.response_media_type = media_type or "application/json"  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
     summary, _, description = (view.__doc__ or "").strip().partition("\n")
     operation: dict[str, Any] = {
@@ -48,8 +59,14 @@ def _operation(rule_path: str, method: str, view: Any) -> dict[str, Any]:
     }
     if description.strip():
         operation["description"] = description.strip()
+    response_schema = getattr(view, "response_schema", None)
+    if response_schema:
+        operation["responses"]["200"]["content"] = {
+            view.response_media_type: {"schema": response_schema}
+        }
     if method == "post":
         operation["responses"]["201"] = {"description": "Created"}
+    if method in ("post", "patch"):
         # Every change is one write transaction, which may find the database locked.
         operation["responses"]["503"] = _DATABASE_BUSY
     parameters = [

@@ -19,6 +19,8 @@ from flask import (
     send_from_directory,
 )
 
+from handoff_server.accounts import MIN_PASSWORD_LENGTH
+from handoff_server.reports import REPORTS
 from handoff_server.services import services
 from lumen.vocabulary import (
     CHANNELS,
@@ -169,3 +171,29 @@ def kiosk_next() -> dict[str, Any]:
 def console() -> str:
     """Show the agent console; it signs in and talks to the JSON API from the browser."""
     return render_template("console.html", max_text_chars=MAX_TEXT_CHARS)
+
+
+# Charts that read better across the page.
+_WIDE_REPORTS = ("containment", "busiest-hours", "unanswered")
+
+
+@pages.get("/console/reports")
+def reports_page() -> str:
+    """Show supervisors' reports; the page reads them from the API as the signed-in agent."""
+    reports = [
+        {"name": report.name, "title": report.title, "wide": report.name in _WIDE_REPORTS}
+        for report in REPORTS
+    ]
+    return render_template("reports.html", reports=reports)
+
+
+@pages.get("/console/people")
+def people_page() -> str:
+    """Show admins the accounts: add people, change roles and teams, deactivate, reset passwords."""
+    return render_template("people.html", min_password_length=MIN_PASSWORD_LENGTH)
+
+
+@pages.get("/console/questions")
+def questions_page() -> str:
+    """Show supervisors the unanswered questions grouped by meaning, to teach a group at once."""
+    return render_template("questions.html")

@@ -8,7 +8,13 @@ from handoff_server.accounts import MIN_PASSWORD_LENGTH, ROLES
 from handoff_server.db import QUESTION_STATUSES
 from handoff_server.queueing import REASON_PRIORITY
 from handoff_server.records import LISTED_STATES
-from lumen.vocabulary import CHANNELS, MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, MISS_OUTCOME_LABELS
+from lumen.vocabulary import (
+    CHANNELS,
+    FAQ_DECISION_LABELS,
+    MAX_SENDER_ID_CHARS,
+    MAX_TEXT_CHARS,
+    MISS_OUTCOME_LABELS,
+)
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 NOT_BLANK = r"\S"
@@ -157,6 +163,12 @@ UNANSWERED_QUESTION: Schema = {
         "text": TEXT,
         "outcome": {"type": "string", "enum": list(MISS_OUTCOME_LABELS)},
         "suggestions": {"type": ["array", "null"], "items": _string(min_length=1), "maxItems": 10},
+        # The FAQ engine's embedding of the text, normalized, in int8 steps (x127).
+        "embedding": {
+            "type": ["array", "null"],
+            "maxItems": 1024,
+            "items": {"type": "integer", "minimum": -127, "maximum": 127},
+        },
     },
 }
 
@@ -222,4 +234,65 @@ STREAM_QUERY: Schema = {
         "token": _string(1024),
         "last_event_id": ROW_ID_CURSOR,
     },
+}
+
+# A day as reports take it: YYYY-MM-DD, a UTC day.
+DAY: Schema = {"type": "string", "maxLength": 10, "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+REPORT_QUERY: Schema = {
+    "type": "object",
+    "description": "Whole UTC days, both included; the last 30 days by default.",
+    "properties": {"from": DAY, "to": DAY},
+}
+
+FAQ_DECISION: Schema = {
+    "type": "object",
+    "required": ["sender_id", "channel", "kind"],
+    "properties": {
+        "sender_id": _string(MAX_SENDER_ID_CHARS, min_length=1),
+        "channel": {"type": "string", "enum": list(CHANNELS)},
+        "kind": {"type": "string", "enum": list(FAQ_DECISION_LABELS)},
+        "faq_id": _string(nullable=True, min_length=1),
+    },
+}
+
+AGENT_CHANGES: Schema = {
+    "type": "object",
+    "description": "The fields to change; team is one of the configured teams.",
+    "properties": {
+        "name": _string(120, nullable=True, min_length=1),
+        "role": {"type": "string", "enum": list(ROLES)},
+        "team": _string(64, nullable=True, min_length=1),
+        "active": {"type": "boolean"},
+    },
+}
+
+PASSWORD_RESET: Schema = {
+    "type": "object",
+    "required": ["password"],
+    "properties": {"password": _string(1024, min_length=MIN_PASSWORD_LENGTH)},
+}
+
+QUESTION_IDS: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 500,
+    "items": ROW_ID,
+}
+
+TEACH_GROUP: Schema = {
+    "type": "object",
+    "required": ["question_ids", "faq_id"],
+    "properties": {"question_ids": QUESTION_IDS, "faq_id": _string(min_length=1)},
+}
+
+FAQ_DRAFT: Schema = {
+    "type": "object",
+    "required": ["question_ids"],
+    "properties": {"question_ids": QUESTION_IDS},
+}
+
+GROUPS_QUERY: Schema = {
+    "type": "object",
+    "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 500}},
 }

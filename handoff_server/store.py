@@ -147,6 +147,8 @@ def transfer(
             target = accounts.find_agent(conn, to_agent)
             if target is None:
                 raise Invalid(f"field 'agent' must name an agent; there is no '{to_agent}'")
+            if not target["active"]:
+                raise Invalid(f"field 'agent' must name an active agent; '{to_agent}' is not")
             if target["id"] == conversation["assignee_id"]:
                 raise Conflict(f"conversation {conversation_id} is already assigned to {to_agent}")
             handed_to = target["display_name"]

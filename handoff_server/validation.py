@@ -70,8 +70,12 @@ def check(value: Any, schema: dict[str, Any], field: str) -> None:
         for name, subschema in schema.get("properties", {}).items():
             if name in value:
                 check(value[name], subschema, _join(field, name))
-    elif isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
+    elif isinstance(value, list):
+        if len(value) > schema.get("maxItems", len(value)):
+            raise BadRequest(f"field '{field}' must have at most {schema['maxItems']} items")
+        if len(value) < schema.get("minItems", 0):
+            raise BadRequest(f"field '{field}' must have at least {schema['minItems']} items")
+        for index, item in enumerate(value if "items" in schema else []):
             check(item, schema["items"], f"{field}[{index}]")
 
 

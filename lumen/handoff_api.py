@@ -9,6 +9,7 @@ from typing import Any
 HANDOFFS = "/api/handoffs"
 UNANSWERED_QUESTIONS = "/api/unanswered-questions"
 FAQ_PARAPHRASES = "/api/faq-paraphrases"
+FAQ_DECISIONS = "/api/faq-decisions"
 
 
 def service_endpoint(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:

@@ -74,3 +74,5 @@ TURN_ROLE_LABELS = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "sys
 # Why a customer's question went unanswered (the FAQ gaps supervisors teach from): nothing
 # fitted, or the customer turned the suggestions down.
 MISS_OUTCOME_LABELS = {"none": "No FAQ fit", "rejected": "Suggestions rejected"}
+# What the FAQ engine decided for a question, as reports name it.
+FAQ_DECISION_LABELS = {"answer": "Answered", "suggest": "Suggested FAQs", "none": "Didn't know"}

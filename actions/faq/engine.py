@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 MAX_HITS = 3
 
 
+# Embeddings sent to the handoff server are int8-quantized: a normalized vector times this.
+EMBEDDING_SCALE = 127
+
+
 @dataclass(frozen=True)
 class Hit:
     """An FAQ and its score for the question: pooled similarity plus weighted log-probability."""
@@ -148,6 +152,14 @@ class FaqEngine:
             ]
         hits = [Hit(snapshot.faqs[n], float(scores[n])) for n in best[:MAX_HITS]]
         return Decision(kind, hits)
+
+    def embed(self, text: str) -> list[int]:
+        """Return the text's normalized embedding in int8 steps (x127), to group alike questions.
+
+        The vector the index searches with (view 0), so questions group as the engine sees them.
+        """
+        vector = self._encoder.encode_views([text])[0, 0]
+        return [int(value) for value in np.rint(vector * EMBEDDING_SCALE)]
 
     def is_question(self, decision: Decision, intent: str | None) -> bool:
         """Tell whether a text that DIET gave `intent` is a question for the FAQ after all.

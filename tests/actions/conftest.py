@@ -93,6 +93,10 @@ class FakeEngine(FaqEngine):
     def is_question(self, decision: Decision, intent: str | None) -> bool:
         return self.question
 
+    def embed(self, text: str) -> list[int]:
+        """A stand-in embedding that says which text it is of: its length, then zeros."""
+        return [len(text), 0, 0]
+
 
 def not_a_question() -> FakeEngine:
     """Return an engine for which no text is an FAQ question: the intent's own reply runs."""
@@ -121,6 +125,7 @@ class FakeHandoffClient(HandoffClient):
         self.forwarded_hits: list[list[dict[str, Any]] | None] = []
         self.messages_left: list[tuple[int, str, str]] = []
         self.unanswered: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
         self.abandoned: list[int] = []
         self.ratings: list[tuple[int, int]] = []
         # What supervisors taught, as GET /api/faq-paraphrases serves it; and how often to ask.
@@ -173,6 +178,12 @@ class FakeHandoffClient(HandoffClient):
             raise HandoffUnavailable("connection refused")
         self.unanswered.append(question)
         return {"id": len(self.unanswered), **question}
+
+    def record_decision(self, decision: dict[str, Any]) -> dict[str, Any]:
+        if self.fail:
+            raise HandoffUnavailable("connection refused")
+        self.decisions.append(decision)
+        return {"id": len(self.decisions)}
 
     def taught_paraphrases(self, after: int, limit: int) -> list[dict[str, Any]]:
         if self.fail:

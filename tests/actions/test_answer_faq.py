@@ -104,6 +104,7 @@ def test_a_question_nothing_fits_is_recorded_for_the_faq_gaps_report(dispatcher)
             "text": "when is my refund",
             "outcome": "none",
             "suggestions": [],
+            "embedding": [len("when is my refund"), 0, 0],
         }
     ]
 
@@ -114,6 +115,18 @@ def test_the_faq_gaps_report_keeps_no_email_or_phone_of_the_customer(dispatcher)
     run(FakeEngine(decision("none")), dispatcher, text=text, client=client)
     (question,) = client.unanswered
     assert question["text"] == "can you mail the menu to [email address] or text [phone number]"
+
+
+def test_every_decision_is_recorded_for_reports_without_the_customers_words(dispatcher):
+    client = FakeHandoffClient()
+    run(FakeEngine(decision("answer", REFUND)), dispatcher, client=client)
+    run(FakeEngine(decision("suggest", REFUND, FEES)), dispatcher, client=client)
+    run(FakeEngine(decision("none")), dispatcher, metadata={"channel": "kiosk"}, client=client)
+    assert client.decisions == [
+        {"sender_id": "customer-1", "channel": "web", "kind": "answer", "faq_id": REFUND.id},
+        {"sender_id": "customer-1", "channel": "web", "kind": "suggest", "faq_id": None},
+        {"sender_id": "customer-1", "channel": "kiosk", "kind": "none", "faq_id": None},
+    ]
 
 
 def test_the_customer_hears_i_dont_know_even_if_the_gap_cannot_be_recorded(dispatcher):

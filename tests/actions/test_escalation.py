@@ -59,7 +59,7 @@ def test_rejected_suggestions_count_as_a_miss_and_are_recorded_as_a_gap(dispatch
     tracker = make_tracker(
         [user_event("/reject_suggestions", "reject_suggestions")], slots={"faq_result": SUGGESTED}
     )
-    events = ActionRejectSuggestions(client=client).run(dispatcher, tracker, {})
+    events = ActionRejectSuggestions(not_a_question(), client).run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_ask_rephrase"
     assert SlotSet("miss_streak", 1) in events
     assert client.unanswered == [
@@ -69,13 +69,14 @@ def test_rejected_suggestions_count_as_a_miss_and_are_recorded_as_a_gap(dispatch
             "text": "can i bring my drone",
             "outcome": "rejected",
             "suggestions": ["refund_timeline", "cancellation_fees"],
+            "embedding": [len("can i bring my drone"), 0, 0],
         }
     ]
 
     tracker = make_tracker(
         [user_event("/reject_suggestions", "reject_suggestions")], slots={"miss_streak": 1}
     )
-    events = ActionRejectSuggestions(client=client).run(dispatcher, tracker, {})
+    events = ActionRejectSuggestions(not_a_question(), client).run(dispatcher, tracker, {})
     assert dispatcher.messages[-1]["response"] == "utter_offer_human_after_misses"
     assert SlotSet("handoff_reason", "repeated_misses") in events
 

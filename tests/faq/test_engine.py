@@ -12,6 +12,7 @@ from actions.faq import engine as engine_module
 from actions.faq.calibration import Thresholds, decide_kind
 from actions.faq.engine import FaqEngine, Learned
 from actions.settings import REPO_ROOT
+from handoff_server.question_groups import SIMILAR_COSINE
 from knowledge_base.faqs import load_knowledge_base
 
 pytestmark = pytest.mark.slow  # loads the embedding model
@@ -225,3 +226,19 @@ def test_every_text_of_the_knowledge_base_is_answered_outright_by_its_faq() -> N
 
     assert len(asked) > 500
     assert wrong == []
+
+
+def test_alike_questions_have_alike_embeddings_for_grouping(engine: FaqEngine) -> None:
+    sauna, sauna_again, drone = (
+        engine.embed(text)
+        for text in ("is there a sauna on board", "do you have a sauna", "can i bring my drone")
+    )
+
+    def cosine(a: list[int], b: list[int]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True)) / (
+            sum(x * x for x in a) ** 0.5 * sum(y * y for y in b) ** 0.5
+        )
+
+    assert all(-127 <= value <= 127 for value in sauna)
+    # The handoff server groups questions at this similarity.
+    assert cosine(sauna, sauna_again) > SIMILAR_COSINE > cosine(sauna, drone)

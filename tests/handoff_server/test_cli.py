@@ -74,6 +74,7 @@ def test_create_agent_reads_a_piped_password(client, database_url):
         "name": "Carol Cruz",
         "role": "supervisor",
         "team": "general",
+        "active": True,
         "on_duty": True,
     }
 

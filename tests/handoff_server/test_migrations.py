@@ -33,7 +33,7 @@ def test_questions_recorded_before_teaching_existed_are_open_after_the_upgrade(t
             )
         )
 
-    assert migrate(engine) == "0006"
+    assert migrate(engine) == "0007"
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT text, status FROM unanswered_questions")).all()
         taught = connection.execute(sa.text("SELECT count(*) FROM taught_paraphrases")).scalar()

@@ -4,6 +4,7 @@
 import { HANDOFF_REASON_LABELS as REASONS, TURN_ROLE_LABELS as ROLES } from "../../vocabulary.js";
 import { byId, element } from "../dom.js";
 import { api, attempt } from "./api.js";
+import { renderCustomerCard } from "./customer-card.js";
 import { age, channelLabel, clock, customerName, sentimentLabel } from "./format.js";
 import { refreshQueue } from "./queue.js";
 import { isMe } from "./session.js";
@@ -100,6 +101,7 @@ function renderConversation(conversation) {
   byId("transcript").replaceChildren(...(conversation.transcript ?? []).map(transcriptTurn));
   renderSuggestions(conversation.suggested_answers ?? [], canWrite && (mine || answering));
   renderFacts(conversation);
+  renderCustomerCard(conversation, showConversation);
   byId("summary").textContent = conversation.summary || "No summary.";
   const notes = conversation.notes ?? [];
   byId("notes").replaceChildren(

@@ -110,6 +110,9 @@ function startConsole() {
   byId("app-view").hidden = false;
   byId("whoami").textContent = session.agent?.name || session.agent?.username || "";
   byId("gaps-open").hidden = !canTeach();
+  byId("reports-link").hidden = !canTeach();
+  byId("questions-link").hidden = !canTeach();
+  byId("people-link").hidden = session.agent?.role !== "admin";
   byId("canned-open").hidden = !canTeach();
   showError("");
   connectStream({
