@@ -186,41 +186,44 @@ def test_an_admin_deactivates_an_agent_whose_open_console_signs_out(
 
 
 # The FAQ engine answers none of these on the website (its "don't know"); the two about a
-# canoe mean the same (cosine 0.93 in the engine), the fishing licence something else (0.27).
-CANOE = ("can i bring a canoe", "can i bring my canoe with me")
+# piano mean the same (cosine 0.9 in the engine), the fishing licence something else. Taught
+# to what the fare includes (no website FAQ is about music), they stay far from what other
+# tests ask on the same stack (test_teaching's "can I bring my kayak" became a suggestion
+# after a taught "can i bring a canoe").
+PIANO = ("is there a piano i could use", "is there a piano i can play")
 FISHING = "do you sell fishing licences"
 
 
 def test_a_supervisor_teaches_a_group_of_alike_questions_in_one_step(
     stack: Stack, admin_token: dict[str, Any], new_page: Callable[[], Page]
 ) -> None:
-    for text in (*CANOE, FISHING):
+    for text in (*PIANO, FISHING):
         assert "I don't know" in " ".join(bot_replies(stack, text))
 
     page = signed_in(new_page(), admin_token)
     page.goto(f"{stack.handoff_url}/console/questions")
-    canoe = page.locator(".question-group", has_text=CANOE[1])
-    expect(canoe).to_contain_text(CANOE[0])
-    expect(canoe).not_to_contain_text(FISHING)
+    piano = page.locator(".question-group", has_text=PIANO[1])
+    expect(piano).to_contain_text(PIANO[0])
+    expect(piano).not_to_contain_text(FISHING)
     expect(page.locator(".question-group", has_text=FISHING)).to_have_count(1)
     if directory := os.environ.get("SCREENSHOTS_DIR"):
         shrunk(page, Path(directory) / "grouped-questions.png")
 
-    canoe.get_by_role("button", name="Draft a new FAQ").click()
-    draft = canoe.locator(".faq-draft")
+    piano.get_by_role("button", name="Draft a new FAQ").click()
+    draft = piano.locator(".faq-draft")
     expect(draft).to_contain_text("paraphrases:")
-    expect(draft).to_contain_text(CANOE[0])
+    expect(draft).to_contain_text(PIANO[0])
 
-    luggage = faq("luggage_allowance")
-    canoe.get_by_label(re.compile("^FAQ that answers")).fill(f"{luggage.question} ({luggage.id})")
-    canoe.get_by_role("button", name=re.compile("^Teach all")).click()
+    included = faq("whats_included")
+    piano.get_by_label(re.compile("^FAQ that answers")).fill(f"{included.question} ({included.id})")
+    piano.get_by_role("button", name=re.compile("^Teach all")).click()
     expect(page.get_by_role("status")).to_contain_text("Taught 2 of")
-    expect(page.locator(".question-group", has_text=CANOE[1])).to_have_count(0)
+    expect(page.locator(".question-group", has_text=PIANO[1])).to_have_count(0)
 
     # The action server learns both wordings within seconds: the bot answers them.
-    answer = answer_of(luggage.id)
+    answer = answer_of(included.id)
     deadline = time.monotonic() + LEARN_TIMEOUT_S
-    while not all(answer in " ".join(bot_replies(stack, text)) for text in CANOE):
+    while not all(answer in " ".join(bot_replies(stack, text)) for text in PIANO):
         assert time.monotonic() < deadline, "the taught group was not learned"
         time.sleep(1)
 
