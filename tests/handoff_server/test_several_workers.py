@@ -225,6 +225,12 @@ def test_two_hosts_deliver_every_push_once_in_order_and_one_takes_over_from_a_de
             30,
             lambda: _undelivered(deployment["DATABASE_URL"]),
         )
+        # The outbox records a delivery a moment after Rasa answered it.
+        _until(
+            lambda: not _undelivered(deployment["DATABASE_URL"]),
+            10,
+            lambda: _undelivered(deployment["DATABASE_URL"]),
+        )
         stored = _outbox(deployment["DATABASE_URL"])
 
     seen = _customer_sees(rasa)
