@@ -356,13 +356,17 @@ def top_unanswered(conn: Connection, period: DateRange) -> list[Row]:
 
 @dataclass(frozen=True)
 class Report:
-    """One report: its route name, title, CSV columns and aggregate query."""
+    """One report: its route name, title, aggregate query and the schema of its rows."""
 
     name: str
     title: str
-    columns: tuple[str, ...]
     compute: Callable[[Connection, DateRange], list[Row]]
     row_schema: schemas.Schema
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Return the CSV columns: the row schema's fields, in order."""
+        return tuple(self.row_schema["required"])
 
 
 def _row_schema(**types: str | list[str]) -> schemas.Schema:
@@ -378,56 +382,48 @@ REPORTS = (
     Report(
         "containment",
         "Conversations the bot handled alone vs handed off, per day",
-        ("day", "bot_alone", "handed_off", "containment"),
         containment,
         _row_schema(day="string", bot_alone=_COUNT, handed_off=_COUNT, containment=_SHARE),
     ),
     Report(
         "handoff-reasons",
         "Handoffs by reason",
-        ("reason", "label", "handoffs"),
         handoffs_by_reason,
         _row_schema(reason="string", label="string", handoffs=_COUNT),
     ),
     Report(
         "wait-times",
         "Wait for a person (claimed handoffs)",
-        ("label", "from_s", "to_s", "conversations"),
         wait_distribution,
         _row_schema(label="string", from_s=_COUNT, to_s=["integer", "null"], conversations=_COUNT),
     ),
     Report(
         "wait-by-hour",
         "Median wait per hour of the day (UTC)",
-        ("hour", "claimed", "median_wait_s"),
         median_wait_by_hour,
         _row_schema(hour=_COUNT, claimed=_COUNT, median_wait_s=_SHARE),
     ),
     Report(
         "ratings",
         "Customer rating per day",
-        ("day", "ratings", "mean_rating"),
         ratings,
         _row_schema(day="string", ratings=_COUNT, mean_rating=_SHARE),
     ),
     Report(
         "busiest-hours",
         "Handoffs per weekday and hour (UTC)",
-        ("weekday", "hour", "handoffs"),
         busiest_hours,
         _row_schema(weekday="string", hour=_COUNT, handoffs=_COUNT),
     ),
     Report(
         "faq-outcomes",
         "FAQ answers, suggestions and don't-knows",
-        ("outcome", "label", "decisions", "share"),
         faq_outcomes,
         _row_schema(outcome="string", label="string", decisions=_COUNT, share=_SHARE),
     ),
     Report(
         "unanswered",
         "Top unanswered questions",
-        ("question", "times_asked", "last_asked"),
         top_unanswered,
         _row_schema(question="string", times_asked=_COUNT, last_asked="string"),
     ),
