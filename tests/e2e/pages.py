@@ -43,6 +43,18 @@ def open_widget(page: Page) -> None:
     expect(page.get_by_label("Your message")).to_be_focused()
 
 
+def asks_a_question_then_for_a_person(page: Page, site_url: str) -> str:
+    """On the website, ask the wifi FAQ, see its answer, then ask for a person and see the
+    queue; return the widget's session id (its Rasa sender)."""
+    page.goto(f"{site_url}/")
+    open_widget(page)
+    ask(page, "wifi password?")
+    expect(page.get_by_text(answer_of("wifi_access"))).to_be_visible()
+    ask(page, "I want to talk to a person")
+    expect(page.get_by_text(re.compile("queue"))).to_be_visible()
+    return str(page.evaluate("localStorage.getItem('lumen-chat:session')"))
+
+
 def serious_accessibility_problems(page: Page) -> list[str]:
     """Run axe-core in the page; return its serious and critical violations.
 

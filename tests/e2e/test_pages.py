@@ -14,7 +14,14 @@ from playwright.sync_api import Dialog, Page, Response, WebSocket, expect
 
 from scripts.stack import Stack
 from tests.e2e.faqs import faq
-from tests.e2e.pages import HOSTILE_TEXT, REPLY_TIMEOUT_MS, answer_of, ask, open_widget
+from tests.e2e.pages import (
+    HOSTILE_TEXT,
+    REPLY_TIMEOUT_MS,
+    answer_of,
+    ask,
+    asks_a_question_then_for_a_person,
+    open_widget,
+)
 from tests.e2e.tracker import rasa_user_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -233,13 +240,7 @@ def test_console_agent_takes_over_a_handed_off_conversation(
 
     # A customer on the website asks a question, then for a person.
     customer = new_page()
-    customer.goto(f"{stack.handoff_url}/")
-    open_widget(customer)
-    ask(customer, "wifi password?")
-    expect(customer.get_by_text(answer_of("wifi_access"))).to_be_visible()
-    ask(customer, "I want to talk to a person")
-    expect(customer.get_by_text(re.compile("queue"))).to_be_visible()
-    session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
+    session_id = asks_a_question_then_for_a_person(customer, stack.handoff_url)
 
     # It appears in the agent's queue by itself (server-sent events, no reload).
     queued = queued_in_console(console, stack, agent_token, session_id)

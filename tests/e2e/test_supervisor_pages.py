@@ -18,7 +18,12 @@ from playwright.sync_api import Browser, Page, expect
 from bench.pages import shrunk
 from scripts.stack import Stack
 from tests.e2e.faqs import faq
-from tests.e2e.pages import AXE, answer_of, ask, open_widget, serious_accessibility_problems
+from tests.e2e.pages import (
+    AXE,
+    answer_of,
+    asks_a_question_then_for_a_person,
+    serious_accessibility_problems,
+)
 from tests.e2e.test_pages import queued_in_console
 from tests.e2e.test_teaching import LEARN_TIMEOUT_S, bot_replies
 
@@ -93,13 +98,7 @@ def test_the_reports_page_charts_a_conversation_the_bot_answered_then_a_person_r
 
     # A customer's question is answered by the bot; then they ask for a person, who resolves.
     customer = new_page()
-    customer.goto(f"{stack.handoff_url}/")
-    open_widget(customer)
-    ask(customer, "wifi password?")
-    expect(customer.get_by_text(answer_of("wifi_access"))).to_be_visible()
-    ask(customer, "I want to talk to a person")
-    expect(customer.get_by_text(re.compile("queue"))).to_be_visible()
-    session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
+    session_id = asks_a_question_then_for_a_person(customer, stack.handoff_url)
     queued = queued_in_console(reports, stack, agent_token, session_id)
     alice = {"Authorization": f"Bearer {agent_token}"}
     for action in ("claim", "resolve"):
