@@ -135,3 +135,14 @@ def wait_until_queued(stack: Stack, token: str, session_id: str) -> dict[str, An
         "the conversation to appear in the queue",
     )
     return queued
+
+
+def claimed_by_an_agent(stack: Stack, token: str, customer: WidgetClient) -> str:
+    """Have `customer` ask for a person and the agent of `token` claim them; return the
+    conversation's API path."""
+    customer.say("I want to talk to a real person please")
+    customer.reply_containing("queue")
+    queued = wait_until_queued(stack, token, customer.session_id)
+    conversation = f"/api/conversations/{queued['id']}"
+    agent_api(stack, token, "POST", f"{conversation}/claim")
+    return conversation

@@ -22,6 +22,7 @@ from tests.e2e.clients import (
     QUIET_PERIOD_S,
     WidgetClient,
     agent_api,
+    claimed_by_an_agent,
     wait_for,
     wait_until_queued,
 )
@@ -150,11 +151,7 @@ def test_when_rasa_dies_mid_handoff_it_comes_back_and_the_conversation_goes_on(
 ):
     stack = supervised
     customer = WidgetClient(stack.rasa_url)
-    customer.say("I want to talk to a real person please")
-    customer.reply_containing("queue")
-    queued = wait_until_queued(stack, token, customer.session_id)
-    conversation = f"/api/conversations/{queued['id']}"
-    agent_api(stack, token, "POST", f"{conversation}/claim")
+    conversation = claimed_by_an_agent(stack, token, customer)
     agent_api(stack, token, "POST", f"{conversation}/messages", json={"text": "Hi, I'm Alice."})
     customer.reply_containing("Hi, I'm Alice.")
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from bot.session_tokens import SessionTokens
 from scripts.stack import Stack
 from scripts.widget_socket import WidgetSocket
-from tests.e2e.clients import WidgetClient, agent_api, wait_until_queued
+from tests.e2e.clients import WidgetClient, agent_api, claimed_by_an_agent
 from tests.e2e.faqs import faq
 from tests.e2e.pages import ask, open_widget
 from tests.e2e.tracker import customer_texts
@@ -237,10 +237,7 @@ def test_agent_messages_reach_a_customer_who_is_at_the_limit(limited_stack: Stac
     agent = limited_stack.log_in("dana", limited_stack.create_agent("dana"))
     customer = WidgetClient(limited_stack.rasa_url)
     try:
-        customer.say("I want to talk to a real person please")
-        customer.reply_containing("queue")
-        queued = wait_until_queued(limited_stack, agent, customer.session_id)
-        agent_api(limited_stack, agent, "POST", f"/api/conversations/{queued['id']}/claim")
+        conversation = claimed_by_an_agent(limited_stack, agent, customer)
         customer.reply_containing("has joined the conversation")
         customer.say("my cabin is 214")
         assert refusal_of(customer.sio, "the wifi is still down") is None
@@ -253,7 +250,7 @@ def test_agent_messages_reach_a_customer_who_is_at_the_limit(limited_stack: Stac
                 limited_stack,
                 agent,
                 "POST",
-                f"/api/conversations/{queued['id']}/messages",
+                f"{conversation}/messages",
                 json={"text": text},
             )
         for text in answers:

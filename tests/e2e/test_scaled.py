@@ -19,7 +19,12 @@ from collections.abc import Iterator
 import pytest
 
 from scripts.stack import Stack, running_scaled_stack, serving_process, serving_processes
-from tests.e2e.clients import WidgetClient, agent_api, wait_for, wait_until_queued
+from tests.e2e.clients import (
+    WidgetClient,
+    agent_api,
+    claimed_by_an_agent,
+    wait_for,
+)
 from tests.e2e.conftest import watched
 from tests.e2e.test_conversation import (
     test_faq_answer_handoff_agent_and_back,
@@ -90,11 +95,7 @@ def test_killing_a_rasa_an_action_server_and_a_handoff_worker_loses_nothing(
     token = agent_token
     # The customer's socket is on Rasa 1; the agent's pushes go through Rasa 2.
     customer = WidgetClient(stack.rasa_url)
-    customer.say("I want to talk to a real person please")
-    customer.reply_containing("queue")
-    queued = wait_until_queued(stack, token, customer.session_id)
-    conversation = f"/api/conversations/{queued['id']}"
-    agent_api(stack, token, "POST", f"{conversation}/claim")
+    conversation = claimed_by_an_agent(stack, token, customer)
     agent_api(stack, token, "POST", f"{conversation}/messages", json={"text": "Agent line 1"})
     last_seen = customer.reply_containing("Agent line 1")
 
