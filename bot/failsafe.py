@@ -77,7 +77,7 @@ def guarded(on_new_message: Handler, settings: BotSettings) -> Handler:
         message.output_channel = watched = WatchedOutput(message.output_channel)
         await on_new_message(message)
         if not watched.used:
-            await rescue_if_down(agent, message, settings)
+            await rescue_failed_turn(agent, message, settings)
 
     return handle
 
@@ -88,7 +88,7 @@ def failed_call(agent: Agent, sender_id: str) -> bool:
     return isinstance(endpoint, TimedEndpointConfig) and endpoint.forget_failure(sender_id)
 
 
-async def rescue_if_down(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
+async def rescue_failed_turn(agent: Agent, message: UserMessage, settings: BotSettings) -> None:
     """After a turn whose action call failed, hand off (or forward) if the action server is down.
 
     If it is up (the call came too late or met an error), forward a message meant for a

@@ -40,7 +40,7 @@ from bot.failsafe import (
     expects_no_reply,
     is_up,
     rescue,
-    rescue_if_down,
+    rescue_failed_turn,
 )
 from bot.settings import BotSettings
 from lumen.vocabulary import HandoffReason
@@ -178,7 +178,7 @@ def after_a_silent_turn(
             processor=SimpleNamespace(execute_side_effects=execute_side_effects),
         )
         turn = UserMessage("and is it open now?", output, conversation.sender_id, message_id="m-2")
-        await rescue_if_down(agent, turn, settings)  # type: ignore[arg-type]
+        await rescue_failed_turn(agent, turn, settings)  # type: ignore[arg-type]
         return [str(said.get("text")) for said in output.messages], await store.retrieve(
             conversation.sender_id
         )
