@@ -107,6 +107,15 @@ class Ledger:
             for conversation, sent in self.sent_at.items()
         )
 
+    def missing(self) -> list[tuple[str, str, float]]:
+        """Return (conversation, message, written at) of every message that has not arrived."""
+        return sorted(
+            (conversation, message, at)
+            for conversation, sent in self.sent_at.items()
+            for message, at in sent.items()
+            if message not in {arrived for arrived, _ in self.arrivals.get(conversation, [])}
+        )
+
     def latencies(self) -> list[tuple[float, float]]:
         """Return (written at, seconds until its first arrival) of every delivered message."""
         pairs = []
@@ -136,6 +145,8 @@ class Observations:
     misanswers: Counter[str] = field(default_factory=Counter)  # replies that were not the FAQ's
     errors: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
+    # When each conversation's socket dropped: what to compare a lost message's time with.
+    drops: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     def customer_to_agent(self) -> Ledger:
         """Return the customers' messages with their arrivals on the stream of their agent."""

@@ -415,6 +415,12 @@ def report(outcome: Outcome, path: Path) -> Path:
         "questions": outcome.seen.questions,
         "errors": dict(outcome.seen.errors),
         "events": dict(outcome.seen.events),
+        # To look each one up in the servers' logs: (conversation, message id, written at).
+        "lost": {
+            "customer_to_agent": outcome.seen.customer_to_agent().missing(),
+            "agent_to_customer": outcome.seen.agent_to_customer.missing(),
+        },
+        "socket_drops": outcome.seen.drops,
     }
     written.with_suffix(".json").write_text(json.dumps(raw))
     print(f"report: {written} (raw figures in {written.with_suffix('.json').name})")

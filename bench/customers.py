@@ -157,6 +157,8 @@ class SocketCustomer(Customer):
     def on_drop(self) -> None:
         """Count a dropped connection (the socket reconnects by itself, as the widget does)."""
         self.seen.errors["customer socket dropped"] += 1
+        if self.socket is not None and self.socket.session_id:
+            self.seen.drops[self.session_id].append(self.clock())
 
     async def run(self, session: aiohttp.ClientSession, rasa_url: str, stop: asyncio.Event) -> None:
         """Connect, talk until the end of the run, and listen until `stop` (the drain's end)."""
