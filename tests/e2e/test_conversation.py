@@ -97,7 +97,7 @@ def scaled_out(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield {
             "RASA_TRACKER_URL": f"postgresql://root@{POSTGRES}",
             "POSTGRESQL_SCHEMA": rasa,
-            "RASA_LOCK_STORE": "redis",
+            "RASA_LOCK_STORE": "bot.lock_store.RedisTicketLockStore",
             "DATABASE_URL": f"postgresql+psycopg://root@{POSTGRES}?options=-csearch_path%3D{handoff}",
             # One deployment's secret, kept across restarts: the widget's token still resumes.
             "CHAT_SESSION_SECRET": new_secret(),
