@@ -30,20 +30,26 @@ logger = logging.getLogger(__name__)
 
 # An event no client listens to: it only marks a point in the channel's stream.
 MARKER_EVENT = "lumen_caught_up"
-# Not any server's host id, so that the sender's own listener handles the marker too.
-MARKER_HOST = "marker"
+# Not any server's host id, so that the sender's own listener handles what it publishes too.
+EVERY_HOST = "every-host"
 CATCH_UP_TIMEOUT_S = 2.0
 
 
 class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """The Redis manager, able to wait until what others emitted so far reached this process.
+    """The Redis manager, delivering every emit in the channel's order, its own included.
 
-    Another instance's emit reaches this one's sockets a moment after it was published. A
-    socket resuming its session replays what it missed and joins the room under the
-    conversation's lock; a message another instance emitted just before that lock was
-    taken must arrive before the socket joins, or it is shown twice. Redis delivers a
-    channel's messages in the order they were published: once a marker published now comes
-    back, everything published before it has been delivered here.
+    python-socketio's manager delivers its own emits to its sockets at once and others'
+    when they come through Redis, a moment later. One conversation's turns run on any
+    instance, one after the other under the conversation's lock: an agent's message
+    emitted by one instance could reach the socket after the bot's next reply, emitted
+    locally by the other (4 of 145 agent messages out of order under load). Here every
+    emit is delivered when it comes back from the channel, so in the order Redis took it.
+
+    It can also wait until what was published so far reached this process. A socket
+    resuming its session replays what it missed and joins the room under the
+    conversation's lock; a message emitted just before that lock was taken must arrive
+    before the socket joins, or it is shown twice. Once a marker published now comes back,
+    everything published before it has been delivered here.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -57,7 +63,7 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.markers[marker] = arrived
         message = {"method": "emit", "event": MARKER_EVENT, "data": [marker]}
         try:
-            await self._publish({**message, "room": marker, "host_id": MARKER_HOST})
+            await self._publish({**message, "room": marker, "host_id": EVERY_HOST})
             await asyncio.wait_for(arrived, timeout_s)
         # Rasa's Python 3.10: asyncio's TimeoutError is not yet the built-in one.
         except asyncio.TimeoutError:
@@ -65,13 +71,26 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         finally:
             self.markers.pop(marker, None)
 
+    async def _publish(self, data: dict[str, Any]) -> None:
+        if _in_channel_order(data) and data.get("host_id") == self.host_id:
+            data = {**data, "host_id": EVERY_HOST}
+        await super()._publish(data)
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if _in_channel_order(message) and message.get("host_id") == self.host_id:
+            return  # delivered when it comes back from the channel (`_publish`)
         if message.get("event") == MARKER_EVENT:
             arrived = self.markers.get(message["data"][0])
             if arrived is not None and not arrived.done():
                 arrived.set_result(None)
             return
         await super()._handle_emit(message)
+
+
+def _in_channel_order(message: dict[str, Any]) -> bool:
+    """Whether an emit is delivered from the channel: all but those awaiting a callback,
+    which the library routes back by the sender's host id."""
+    return message.get("method", "emit") == "emit" and message.get("callback") is None
 
 
 def scale_out(sio: socketio.AsyncServer, settings: BotSettings) -> None:
