@@ -161,21 +161,24 @@ def forward(
     tracker: Tracker,
     text: str,
     faq_hits: list[dict[str, Any]] | None = None,
+    handoff_id: int | None = None,
 ) -> list[EventType]:
-    """Pass `text` to the agent; tell the customer what happened if it cannot get there.
+    """Pass `text` to the agent of `handoff_id` (the current handoff by default); tell the
+    customer what happened if it cannot get there.
 
     A message that arrives after the agent resolved is still taken (marked late); a 409
     means the conversation ended otherwise on the team's side, so the bot takes over.
     """
+    handoff_id = handoff_id or tracker.get_slot("handoff_id")
     try:
         client.forward_customer_message(
-            tracker.get_slot("handoff_id"),
+            handoff_id,
             text,
             tracker.latest_message.get("message_id"),
             faq_hits,
         )
     except HandoffConflict:
-        logger.warning("Handoff %s has ended; the bot takes over", tracker.get_slot("handoff_id"))
+        logger.warning("Handoff %s has ended; the bot takes over", handoff_id)
         dispatcher.utter_message(response="utter_handoff_ended")
         return bot_in_charge()
     except HandoffUnavailable:

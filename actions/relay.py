@@ -1,7 +1,8 @@
 """Relay the customer's messages while a person has the conversation, or take a message.
 
 While a person holds the conversation the bot says nothing: every message goes to the agent,
-with the FAQs the engine finds for it (the console suggests their answers).
+with the FAQs the engine finds for it (the console suggests their answers). So does a
+message the customer wrote to them before seeing them leave (`bot.late_messages`).
 While nobody is on duty the bot takes a message for the team, and asks for an email or phone
 number until it has one; a question the FAQ answers outright meanwhile gets its answer (a
 customer serves themselves at any hour) and the message keeps waiting for its way back.
@@ -70,3 +71,21 @@ class ActionForwardToAgent(UsesHandoffClient, Action):
         events = faq.answer(decision, dispatcher, tracker)
         dispatcher.utter_message(response="utter_message_still_kept")
         return events
+
+
+class ActionForwardLateMessage(ActionForwardToAgent):
+    """Pass a message written before the customer saw the handoff end to that conversation.
+
+    The handoff server keeps it, marked late, and the agent can take the conversation back;
+    the bot says nothing over it.
+    """
+
+    def name(self) -> str:
+        return "action_forward_late_message"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        ended = tracker.get_slot("rating_for")  # set by action_handoff_resolved
+        return forward(self.client, dispatcher, tracker, text, self.faq_hits(tracker), ended)

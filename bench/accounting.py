@@ -132,14 +132,12 @@ class Observations:
     """Everything a load run saw, from both sides, with times in seconds since it started."""
 
     agent_to_customer: Ledger = field(default_factory=Ledger)
-    # Customer messages written while a person held the conversation; where they arrived is
-    # known per agent's stream, and only the stream of the agent who took it counts.
+    # Customer messages written while a person held the conversation, as far as the customer
+    # had seen (even as the agent resolved: bot.late_messages); where they arrived is known
+    # per agent's stream, and only the stream of the agent who took it counts.
     customer_sent: Ledger = field(default_factory=Ledger)
     stream_arrivals: dict[int, Ledger] = field(default_factory=lambda: defaultdict(Ledger))
     claimed_by: dict[str, int] = field(default_factory=dict)
-    # When each conversation's agent asked to resolve it: a customer message written from then
-    # on crosses the resolve, and the bot may answer it instead of the agent (not a loss).
-    resolving_at: dict[str, float] = field(default_factory=dict)
     # (asked at, seconds until the first reply or None for no reply, channel)
     questions: list[tuple[float, float | None, str]] = field(default_factory=list)
     misanswers: Counter[str] = field(default_factory=Counter)  # replies that were not the FAQ's
@@ -154,22 +152,9 @@ class Observations:
         for conversation, sent in self.customer_sent.sent_at.items():
             # Never claimed: any agent's console shows the queued conversation; take the first.
             stream = self.stream_arrivals[self.claimed_by.get(conversation, 0)]
-            arrivals = stream.arrivals.get(conversation, [])
-            arrived = {message for message, _ in arrivals}
-            resolving_at = self.resolving_at.get(conversation, float("inf"))
-            ledger.sent_at[conversation] = {
-                message: at
-                for message, at in sent.items()
-                if message in arrived or at < resolving_at
-            }
-            ledger.arrivals[conversation] = arrivals
+            ledger.sent_at[conversation] = sent
+            ledger.arrivals[conversation] = stream.arrivals.get(conversation, [])
         return ledger
-
-    def crossed_the_resolve(self) -> int:
-        """Return how many customer messages, written after the agent resolved, the bot took."""
-        return sum(len(sent) for sent in self.customer_sent.sent_at.values()) - sum(
-            len(sent) for sent in self.customer_to_agent().sent_at.values()
-        )
 
     def unanswered(self) -> int:
         """Return how many questions got no reply."""

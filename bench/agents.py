@@ -148,7 +148,6 @@ class Agent(Actor):
             elif status:
                 self.seen.errors[f"agent POST /messages HTTP {status}"] += 1
         await self.pause(self.plan.agent_pause_s)
-        self.seen.resolving_at[sender] = self.clock()
         status, _ = await self.call(session, "POST", f"{path}/resolve", {})
         if status == 200:
             self.seen.events["conversations resolved"] += 1

@@ -292,13 +292,6 @@ def summary_rows(outcome: Outcome) -> list[Row]:
         Row("customer → agent p99", to_agent.p99, "ms"),
     ]
     rows += [Row(name, count, "") for name, count in sorted(seen.events.items())]
-    rows.append(
-        Row(
-            "customer messages after the resolve, answered by the bot",
-            seen.crossed_the_resolve(),
-            "",
-        )
-    )
     rows += [Row(f"error: {kind}", count, "") for kind, count in seen.errors.most_common()]
     wall = outcome.wall_s
     for usage in outcome.processes:
@@ -334,10 +327,11 @@ def notes(outcome: Outcome) -> list[str]:
         f"(1 min) and {outcome.load_average[1]:.1f} (5 min) at the end, the stack and this "
         "client included.",
         "A customer message counts when written after the bot confirmed the handoff and "
-        "before the customer saw the bot back; it must reach the stream of the agent who took "
-        "the conversation. An agent message counts when the API accepted it (201). Lost: not "
-        "arrived by the end of the drain. A message Rasa sends while the customer's socket is "
-        "reconnecting is gone, for the widget as for this client.",
+        "before the customer saw the bot back (even as the agent resolved); it must reach the "
+        "stream of the agent who took the conversation. An agent message counts when the API "
+        "accepted it (201). Lost: not arrived by the end of the drain. A socket that "
+        "reconnects names the last message it had, as the widget does, and gets what it "
+        "missed.",
         f"A question counts as unanswered after {plan.reply_timeout_s:.0f} s (so bot reply "
         "latencies stop there); a reply later than that is taken for the next question's.",
     ]

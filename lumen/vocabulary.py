@@ -17,6 +17,10 @@ REST_SENDERS = "rest-"
 # The entity that carries a push's id in every intent the handoff server triggers in Rasa;
 # Rasa delivers each push id once (`bot.pushes`), however often the outbox sends it.
 PUSH_ID = "push_id"
+# In a widget message's metadata: the time of the last message the page had shown when the
+# customer wrote it (a BotUttered timestamp); tells a message written to a person who has
+# just left (`bot.late_messages`). chat-core.js and scripts/widget_socket.py send it.
+SHOWN_UNTIL = "shown_until"
 
 
 class _Word(str, Enum):

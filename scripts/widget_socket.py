@@ -17,15 +17,21 @@ from typing import Any
 import aiohttp
 import socketio
 
+from lumen.vocabulary import SHOWN_UNTIL
+
 CONNECT_TIMEOUT_S = 10
 PAGE_URL = "https://lumen-river.example/faq"
 
 ReplyHandler = Callable[[dict[str, Any]], None]
 
 
-def user_uttered(text: str, page_url: str) -> dict[str, Any]:
-    """Return a customer message with the widget's metadata (the socket names the session)."""
-    return {"message": text, "customData": {"channel": "web", "page_url": page_url}}
+def user_uttered(text: str, page_url: str, shown_until: float | None) -> dict[str, Any]:
+    """Return a customer message with the widget's metadata (the socket names the session):
+    the page, and the time of the last message it had shown."""
+    return {
+        "message": text,
+        "customData": {"channel": "web", "page_url": page_url, SHOWN_UNTIL: shown_until},
+    }
 
 
 class WidgetSocket:
@@ -58,9 +64,9 @@ class WidgetSocket:
         self.session_id: str = session["session_id"]
         self.session_token: str = session["session_token"]
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, shown_until: float | None = None) -> None:
         """Send a customer message with the widget's session metadata."""
-        self.sio.emit("user_uttered", user_uttered(text, self.page_url))
+        self.sio.emit("user_uttered", user_uttered(text, self.page_url, shown_until))
 
     def close(self) -> None:
         """Disconnect the socket."""
@@ -134,7 +140,7 @@ class AsyncWidgetSocket:
     async def say(self, text: str) -> None:
         """Send a customer message as soon as the session is confirmed (TimeoutError if never)."""
         await asyncio.wait_for(self.confirmed.wait(), CONNECT_TIMEOUT_S)
-        await self.sio.emit("user_uttered", user_uttered(text, self.page_url))
+        await self.sio.emit("user_uttered", user_uttered(text, self.page_url, self.since))
 
     async def close(self) -> None:
         """Disconnect the socket for good, and stop reconnecting if it is down."""

@@ -172,7 +172,9 @@ export class ChatConnection extends EventTarget {
   flush() {
     while (this.confirmed && this.socket?.connected && this.outbox.length) {
       const { message, onSent, onRefused } = this.outbox.shift();
-      this.socket.emit("user_uttered", { message, customData: this.customData() }, (answer) => {
+      // shown_until: what the page had shown when the customer wrote (bot/late_messages.py).
+      const customData = { ...this.customData(), shown_until: this.since() };
+      this.socket.emit("user_uttered", { message, customData }, (answer) => {
         if (typeof answer?.error === "string") {
           onRefused(typeof answer.message === "string" ? answer.message : "Please try again.");
         }

@@ -47,14 +47,14 @@ def test_a_tag_survives_the_trip_and_plain_text_has_none():
     assert tag_of("I'm back. Is there anything else I can help you with?") is None
 
 
-def test_a_message_written_after_the_agent_resolved_may_be_the_bots_not_lost():
+def test_a_customer_message_counts_for_the_agent_who_took_the_conversation():
     seen = Observations()
     for message, at in (("m1", 1.0), ("m2", 2.0), ("m3", 5.0)):
         seen.customer_sent.sent("c", message, at)
     seen.claimed_by["c"] = 3
     seen.stream_arrivals[3].arrived("c", "m1", 1.5)
-    seen.resolving_at["c"] = 4.0
+    seen.stream_arrivals[3].arrived("c", "m3", 5.5)  # late, after the resolve: still hers
+    seen.stream_arrivals[0].arrived("c", "m2", 2.5)  # another agent's stream does not count
 
-    # m2 was written before the resolve and never reached the agent: lost. m3 crossed it.
     assert seen.customer_to_agent().tally().lost == 1
-    assert seen.crossed_the_resolve() == 1
+    assert seen.customer_to_agent().missing() == [("c", "m2", 2.0)]

@@ -9,6 +9,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from lumen.vocabulary import SHOWN_UNTIL
 from scripts.kb_questions import response_text
 from scripts.stack import REPO_ROOT, Stack
 from scripts.widget_socket import WidgetSocket
@@ -74,9 +75,14 @@ class KioskClient(WidgetClient):
         self.place = place
         super().__init__(rasa_url)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, shown_until: float | None = None) -> None:
         """Send a guest's message with the kiosk's session metadata."""
-        metadata = {"channel": "kiosk", "kiosk_id": self.kiosk_id, "kiosk_place": self.place}
+        metadata = {
+            "channel": "kiosk",
+            "kiosk_id": self.kiosk_id,
+            "kiosk_place": self.place,
+            SHOWN_UNTIL: shown_until,
+        }
         self.sio.emit("user_uttered", {"message": text, "customData": metadata})
 
 

@@ -19,6 +19,7 @@ from tests.e2e.clients import (
     REPLY_TIMEOUT_S,
     WidgetClient,
     agent_api,
+    claimed_by_an_agent,
     wait_for,
     wait_until_queued,
 )
@@ -182,6 +183,38 @@ def test_faq_answer_handoff_agent_and_back(stack: Stack, agent_token: str, widge
     # And it answers questions again.
     wifi = faq("wifi_access")
     widget.say(wifi.paraphrases[0])
+    assert widget.next_reply()["text"] == wifi.answer.strip()
+
+
+def test_a_message_written_as_the_agent_resolved_reaches_them_and_the_bot_stays_quiet(
+    stack: Stack, agent_token: str, widget: WidgetClient
+):
+    conversation = claimed_by_an_agent(stack, agent_token, widget)
+    agent_api(
+        stack, agent_token, "POST", f"{conversation}/messages", json={"text": "Hi, Dana here."}
+    )
+    dana = widget.reply_containing("Dana here")
+    agent_api(stack, agent_token, "POST", f"{conversation}/resolve")
+    back = widget.reply_containing("I'm back")
+    widget.drain(1)
+
+    # Written while the page still showed Dana's message: it crossed her resolve on the way,
+    # as it does when Rasa takes the resolve first. It is hers, marked late; the bot is quiet.
+    widget.say("One more thing: my cabin is 214", shown_until=dana["timestamp"])
+    (late,) = wait_for(
+        lambda: [
+            turn
+            for turn in agent_api(stack, agent_token, "GET", conversation)["transcript"]
+            if "cabin is 214" in turn["text"]
+        ],
+        "the message to reach the agent's conversation",
+    )
+    assert late["role"] == "customer" and late["late"]
+    assert widget.drain(QUIET_PERIOD_S) == []
+
+    # Written once the page showed the bot back: the bot's to answer.
+    wifi = faq("wifi_access")
+    widget.say(wifi.paraphrases[0], shown_until=back["timestamp"])
     assert widget.next_reply()["text"] == wifi.answer.strip()
 
 
