@@ -9,8 +9,10 @@ order, every agent message the customer's socket once and in order, every questi
 reply. It prints the tally beside the issue's targets and draws `reports/load/load.html`.
 
 By default it starts a private stack as the benchmarks do, `--scaled` the scaled-out one
-of `make run-scaled` (customers through nginx); `--env-file .env` drives the one `make run`
-started instead (loopback only). A missed target is reported, not an error.
+of `make run-scaled` (customers through nginx), after the same crowd on the embedded stack
+with `--beside-embedded` (its figures are the baseline column); `--env-file .env` drives
+the one `make run` started instead (loopback only). A missed target is reported, not an
+error.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import requests
@@ -392,9 +394,26 @@ def charts(outcome: Outcome) -> list[Chart]:
     ]
 
 
-def report(outcome: Outcome, path: Path) -> Path:
+def beside(rows: list[Row], baseline: list[Row]) -> list[Row]:
+    """Give each row the baseline run's figure of the same name; add the baseline's own
+    process rows (their names carry ports and pids) after them."""
+    figures = {row.name: row.value for row in baseline}
+    return [replace(row, baseline=figures.get(row.name)) for row in rows] + [
+        replace(row, name=f"baseline {row.name}", target=None)
+        for row in baseline
+        if row.name not in {row.name for row in rows}
+    ]
+
+
+def report(outcome: Outcome, path: Path, baseline: Outcome | None = None) -> Path:
     """Print the summary and write the HTML report with its raw figures beside it."""
     rows, run_notes = summary_rows(outcome), notes(outcome)
+    if baseline is not None:
+        rows = beside(rows, summary_rows(baseline))
+        run_notes.append(
+            "Baseline: the same crowd on the embedded stack (`make run`), started and driven "
+            "first in the same command; the scaled-out stack's figures are the value column."
+        )
     title = "Load: customers and agents on the real stack"
     print(f"\n{title}\n{format_summary(rows)}")
     for note in run_notes:
@@ -474,8 +493,15 @@ def parse_plan(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         action="store_true",
         help="start the private stack scaled out, as `make run-scaled` (deploy/scaled.env)",
     )
+    parser.add_argument(
+        "--beside-embedded",
+        action="store_true",
+        help="with --scaled: drive the embedded stack first, as the baseline",
+    )
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="HTML report to write")
     args = parser.parse_args(argv)
+    if args.beside_embedded and not args.scaled:
+        parser.error("--beside-embedded compares the scaled-out stack: add --scaled")
     plan = quick(defaults) if args.quick else defaults
     chosen = {item.name: getattr(args, item.name) for item in fields(Plan)}
     try:
@@ -497,9 +523,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
         flush=True,
     )
+    baseline = None
+    if args.beside_embedded:
+        print("the baseline first: the embedded stack", flush=True)
+        with stack_for(None) as stack:
+            baseline = run_load(stack, plan)
     with stack_for(args.env_file, args.scaled) as stack:
         outcome = run_load(stack, plan)
-    report(outcome, args.report)
+    report(outcome, args.report, baseline)
     return 0
 
 
