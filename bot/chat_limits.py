@@ -5,8 +5,14 @@ Rasa from everyone else. Over CHAT_LIMIT_PER_SESSION a conversation's message is
 before NLU, and so is any message from an address over CHAT_LIMIT_PER_ADDRESS, which stops a
 client opening a new session for every message. One address carries many customers (a
 ship's guests behind one router, the load tool on loopback), so that limit is set above
-what the whole expected crowd sends. Moving windows: a refused message is not counted, and
-a refused customer is told to wait until the window is clear (Retry-After).
+what the whole expected crowd sends. A refused message is not counted, and a refused
+customer is told to wait until the window is clear (Retry-After).
+
+Fixed windows, one counter per key and minute: the moving window's memory storage keeps
+every message and a timer thread re-checks each of them every 10 ms, under a lock per
+message. With the load tool's crowd behind one address that thread took 7.5% of the Rasa
+process's time, on the event loop's GIL. A burst across a window's edge can reach twice a
+limit, which is still a flood guard.
 
 Only customers' messages count: the handoff server's pushes come through Rasa's HTTP API
 (`bot.pushes`), never through a channel. The counts live in RATE_LIMIT_STORAGE_URI, the
@@ -25,7 +31,7 @@ from typing import Any
 import limits
 from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter
 
 from bot.settings import BotSettings
 
@@ -71,7 +77,7 @@ class ChatLimits:
             self.storage = storage_from_string(storage_uri)
         except ConfigurationError as error:
             raise ValueError(f"RATE_LIMIT_STORAGE_URI: {error}") from error
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = FixedWindowRateLimiter(self.storage)
         self.clock = clock
 
     @classmethod
@@ -99,11 +105,10 @@ class ChatLimits:
         return None
 
     def _wait_s(self, limit: limits.RateLimitItem, keys: list[str]) -> int:
-        """Return the whole seconds until the window is clear of every message counted.
+        """Return the whole seconds until the window ends and its count starts again.
 
-        limits 2.4 (the release beside Rasa 3.6's pins) reports when the newest message
-        leaves the window, in whole seconds, and counts a message at the window's edge as
-        still in it: one second more is always past it.
+        limits 2.4 (the release beside Rasa 3.6's pins) reports the window's end in whole
+        seconds: one second more is always past it.
         """
         clear_at, _ = self.limiter.get_window_stats(limit, *keys)
         return max(0, math.ceil(clear_at - self.clock())) + 1
