@@ -5,7 +5,9 @@ one agent per ten, on the same private stack. A step breaks when a message is lo
 1% of questions go without a reply, or the bot's reply p95 passes the issue's 2 s. The run
 stops after the first broken step and reports where it broke, with a chart of the latencies
 and of the questions answered per second at each step, and whether the customers who waited
-were told the bot was busy (honest degradation) rather than left in silence.
+were told the bot was busy (honest degradation: a busy notice before a late reply, or a
+message refused at once by a full Rasa, bot/overload.py, and sent again) rather than left
+in silence.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.crowd import BOT_REPLY_P95_TARGET_MS, Outcome, run_load, stack_for
-from bench.customers import BUSY_EVENT
+from bench.customers import BUSY_EVENT, REFUSED_EVENT
 from bench.plan import MAX_CUSTOMERS, Plan
 from bench.report import Chart, Row, format_summary, say, write_report
 from bench.stats import summarize
@@ -40,6 +42,7 @@ class Step:
     lost_to_agents: int
     lost_to_customers: int
     busy_notices: int
+    refused: int  # messages a full Rasa refused at once, saying it is busy (sent again)
 
     @classmethod
     def of(cls, outcome: Outcome) -> Step:
@@ -56,6 +59,7 @@ class Step:
             lost_to_agents=outcome.customer_to_agent.lost,
             lost_to_customers=outcome.agent_to_customer.lost,
             busy_notices=seen.events[BUSY_EVENT],
+            refused=seen.events[REFUSED_EVENT],
         )
 
     @property
@@ -114,7 +118,9 @@ def report(steps: list[Step], step_s: float, path: Path) -> Path:
                 "ms",
                 target=BOT_REPLY_P95_TARGET_MS,
                 note=f"{step.answered_per_s:.1f} answers/s; {step.unanswered} unanswered; "
-                f"{step.busy_notices} told the bot was busy",
+                f"{step.busy_notices} replies after a busy notice; {step.refused} messages "
+                f"refused as busy and sent again; lost {step.lost_to_agents} to agents, "
+                f"{step.lost_to_customers} to customers",
             )
         )
     notes = [

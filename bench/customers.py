@@ -34,6 +34,8 @@ BOT_BACK = "I'm back"
 # Said before the answer when a turn runs long (bot/busy.py): counted, not taken for the answer.
 BUSY = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_busy")
 BUSY_EVENT = "replies preceded by 'the bot is busy'"
+# A busy Rasa refuses a message at once (bot/overload.py); the customer sends it again.
+REFUSED_EVENT = "messages refused as busy, sent again"
 CUSTOMER_VISIBLE_ERRORS = {
     "Sorry, I can't reach our team": "customer told the team is unreachable",
     BOT_FAILED: "customer told the bot failed (handed off)",
@@ -71,9 +73,16 @@ class Customer(Actor):
             self.unasked = self.rng.sample(list(self.turns), len(self.turns))
         return self.unasked.pop()
 
-    def record_answer(self, asked: float, channel: str, turn: Turn, replies: list[str]) -> None:
+    def record_answer(
+        self,
+        asked: float,
+        channel: str,
+        turn: Turn,
+        replies: list[str],
+        answered_at: float | None = None,
+    ) -> None:
         """Record how long the first reply took (None: no reply) and whether it answered."""
-        latency = self.clock() - asked if replies else None
+        latency = (answered_at or self.clock()) - asked if replies else None
         self.seen.questions.append((asked, latency, channel))
         if replies and not any(reply.startswith(turn.expected) for reply in replies):
             self.seen.misanswers[replies[0][:60]] += 1
@@ -87,8 +96,9 @@ class RestCustomer(Customer):
         sender = f"{REST_SENDER_PREFIX}{self.index}-{self.rng.getrandbits(32):08x}"
         await asyncio.sleep(self.rng.uniform(0, self.plan.ramp_s))
         timeout = aiohttp.ClientTimeout(total=self.plan.reply_timeout_s)
+        refused: Turn | None = None  # asked again after the wait a busy Rasa asked for
         while self.running():
-            turn = self.next_turn()
+            turn, refused = refused or self.next_turn(), None
             asked = self.clock()
             self.seen.events["REST questions"] += 1
             try:
@@ -97,6 +107,11 @@ class RestCustomer(Customer):
                     json={"sender": sender, "message": turn.text, "metadata": {"channel": "web"}},
                     timeout=timeout,
                 ) as response:
+                    if response.status == 429:
+                        self.seen.events[REFUSED_EVENT] += 1
+                        await asyncio.sleep(float(response.headers.get("Retry-After") or 1))
+                        refused = turn
+                        continue
                     if response.status != 200:
                         self.seen.errors[f"REST answered HTTP {response.status}"] += 1
                     replies = await response.json() if response.status == 200 else []
@@ -122,6 +137,7 @@ class SocketCustomer(Customer):
         super().__init__(*args, **kwargs)
         self.wants_person = wants_person
         self.replies: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
+        self.answered_at: float | None = None  # when the reply wait_for_replies gave arrived
         self.held = asyncio.Event()  # a person holds the conversation, as far as it knows
         self.socket: AsyncWidgetSocket | None = None
         self.sent_to_person = 0
@@ -205,16 +221,29 @@ class SocketCustomer(Customer):
             else:
                 turn = self.next_turn()
                 sent = await self.say(turn.text)
-                self.record_answer(sent, "socket", turn, await self.wait_for_replies(sent))
+                if sent is None:
+                    return  # the run ended while Rasa was refusing it
+                replies = await self.wait_for_replies(sent)
+                self.record_answer(sent, "socket", turn, replies, self.answered_at)
             steps += 1
             await self.pause(self.plan.customer_pause_s)
 
-    async def say(self, text: str) -> float:
-        """Send a message; return when it was sent."""
+    async def say(self, text: str) -> float | None:
+        """Send a message until Rasa takes it; return when it was sent the last time.
+
+        A refused message is sent again after the wait Rasa asked for, as a person at the
+        widget would; None if the run ended first.
+        """
         assert self.socket is not None
-        await self.socket.say(text)
-        self.seen.events["socket messages"] += 1
-        return self.clock()
+        while self.running():
+            sent = self.clock()
+            refused = await self.socket.say(text, self.plan.reply_timeout_s)
+            self.seen.events["socket messages"] += 1
+            if refused is None:
+                return sent
+            self.seen.events[REFUSED_EVENT] += 1
+            await asyncio.sleep(float(refused.get("retry_after_s") or 1))
+        return None
 
     async def wait_for_replies(self, since: float) -> list[str]:
         """Return the first reply that arrived after `since` (none: no reply in time)."""
@@ -225,6 +254,7 @@ class SocketCustomer(Customer):
             except TimeoutError:
                 break
             if arrived >= since:
+                self.answered_at = arrived
                 return [text]
         return []
 
@@ -232,6 +262,8 @@ class SocketCustomer(Customer):
         """Ask for a person; return whether the bot confirmed the handoff in time."""
         self.seen.events["handoffs asked for"] += 1
         sent = await self.say(ASK_FOR_PERSON)
+        if sent is None:
+            return False
         replies = ["no reply"]
         # Skip a late answer to an earlier question: the confirmation may follow it.
         while not self.held.is_set() and (reply := await self.wait_for_replies(sent)):
@@ -248,5 +280,7 @@ class SocketCustomer(Customer):
         self.sent_to_person += 1
         message = f"{self.session_id}-{self.sent_to_person}"
         text = tagged(self.rng.choice(TO_PERSON), message)
-        # Written while a person holds the conversation: it must reach them.
-        self.seen.customer_sent.sent(self.session_id, message, await self.say(text))
+        # Written while a person holds the conversation: once Rasa took it, it must reach them.
+        sent = await self.say(text)
+        if sent is not None:
+            self.seen.customer_sent.sent(self.session_id, message, sent)

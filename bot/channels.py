@@ -6,8 +6,9 @@ turn the action server could not serve still tells the customer and reaches a pe
 calls to the action server give up after the timeout of endpoints.yml
 (`bot.action_timeout`). Text over MAX_TEXT_CHARS never reaches NLU: Rasa runs NLU on any
 length, and one message of 120,000 characters kept it busy for minutes. Nor does a message
-over the chat limits (`bot.chat_limits`): REST answers 429 with Retry-After, socket.io
-acknowledges the message with the refusal, so the widget shows it as not sent.
+over the chat limits (`bot.chat_limits`), or one that comes while this process has more turns
+in hand than it can answer in time (`bot.overload`): REST answers 429 with Retry-After,
+socket.io acknowledges the message with the refusal, so the widget shows it as not sent.
 
 The socket.io channel fixes what Rasa 3.6's does under python-socketio 5.x:
 
@@ -50,8 +51,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.busy import patient
-from bot.chat_limits import ChatLimits
+from bot.chat_limits import ChatLimits, Refusal
 from bot.failsafe import guarded
+from bot.overload import TurnsInFlight
 from bot.privacy import masked
 from bot.rasa_server import attach_to
 from bot.screening import screened
@@ -73,6 +75,18 @@ def chat_limits() -> ChatLimits:
     return ChatLimits.from_settings(bot_settings())
 
 
+@functools.cache
+def turns_in_flight() -> TurnsInFlight:
+    """Return the count of this process's turns in hand, which every channel shares."""
+    return TurnsInFlight(bot_settings().max_turns_in_flight)
+
+
+def refusal(limits: ChatLimits, sender_id: str, address: str) -> Refusal | None:
+    """Say why a customer's message is not taken now: Rasa is full, or the sender over a
+    limit (a refused message is not counted against the limits)."""
+    return turns_in_flight().refusal() or limits.refusal(sender_id, address)
+
+
 def client_address(request: Request) -> str:
     """Return the client's address: as a trusted proxy forwarded it, or the peer."""
     return str(request.remote_addr or request.ip)
@@ -82,7 +96,8 @@ def handler_of(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Calla
     """Mask card numbers first, then screen, guard and time a handler that ends every turn."""
     settings = bot_settings()
     guarded_turn = guarded(screened(on_new_message), settings)
-    return finished(masked(patient(guarded_turn, settings.busy_notice_after_s)))
+    counted = turns_in_flight().counted(patient(guarded_turn, settings.busy_notice_after_s))
+    return finished(masked(counted))
 
 
 def finished(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[..., Any]:
@@ -214,9 +229,9 @@ class FixedSocketIOInput(SocketIOInput):
                     namespace=namespace,
                 )
                 return None
-            refusal = limits.refusal(sender_id, session["address"])
-            if refusal is not None:
-                return refusal.as_json()
+            refused = refusal(limits, sender_id, session["address"])
+            if refused is not None:
+                return refused.as_json()
             data = data if isinstance(data, dict) else {}
             output_channel = FixedSocketIOOutput(sio, self.bot_message_evt)
             text = data.get("message", "")
@@ -314,11 +329,11 @@ def refusing_over(
         sender = body.get("sender") if isinstance(body, dict) else None
         if not isinstance(sender, str):
             return None  # the webhook names what is wrong with the request
-        refusal = limits.refusal(f"{REST_SENDERS}{sender}", client_address(request))
-        if refusal is None:
+        refused = refusal(limits, f"{REST_SENDERS}{sender}", client_address(request))
+        if refused is None:
             return None
-        retry_after = {"Retry-After": str(refusal.retry_after_s)}
-        return json(refusal.as_json(), status=429, headers=retry_after)
+        retry_after = {"Retry-After": str(refused.retry_after_s)}
+        return json(refused.as_json(), status=429, headers=retry_after)
 
     return refuse_over_the_limit
 

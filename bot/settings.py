@@ -16,6 +16,7 @@ class BotSettings:
     `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
     `widget_origins` are the pages allowed to open Rasa's socket.io from a browser;
     a turn with no reply after `busy_notice_after_s` tells the customer the bot is busy;
+    past `max_turns_in_flight` turns in hand a new message is refused (`bot.overload`);
     the chat limits and their storage are `bot.chat_limits`'s; the socket.io settings are
     `bot.socketio_scale`'s.
     """
@@ -27,6 +28,7 @@ class BotSettings:
     widget_origins: tuple[str, ...] = ()
     request_timeout_s: float = 5.0
     busy_notice_after_s: float = 3.0
+    max_turns_in_flight: int = 50
     chat_limit_per_session: str = "40 per minute"
     chat_limit_per_address: str = "1800 per minute"
     rate_limit_storage_uri: str = "memory://"
@@ -45,6 +47,9 @@ class BotSettings:
             widget_origins=tuple(os.environ.get("WIDGET_ORIGINS", "").split()),
             busy_notice_after_s=float(
                 os.environ.get("BUSY_NOTICE_AFTER_S") or cls.busy_notice_after_s
+            ),
+            max_turns_in_flight=int(
+                os.environ.get("MAX_TURNS_IN_FLIGHT") or cls.max_turns_in_flight
             ),
             chat_limit_per_session=os.environ.get(
                 "CHAT_LIMIT_PER_SESSION", cls.chat_limit_per_session

@@ -68,6 +68,12 @@ class WidgetSocket:
         """Send a customer message with the widget's session metadata."""
         self.sio.emit("user_uttered", user_uttered(text, self.page_url, shown_until))
 
+    def send(self, text: str) -> Any:
+        """Send a customer message and return Rasa's acknowledgement: the refusal, if it
+        refused it, or None once its turn is over."""
+        message = user_uttered(text, self.page_url, None)
+        return self.sio.call("user_uttered", message, timeout=CONNECT_TIMEOUT_S)
+
     def close(self) -> None:
         """Disconnect the socket."""
         self.sio.disconnect()
@@ -137,10 +143,20 @@ class AsyncWidgetSocket:
         )
         await asyncio.wait_for(self.confirmed.wait(), CONNECT_TIMEOUT_S)
 
-    async def say(self, text: str) -> None:
-        """Send a customer message as soon as the session is confirmed (TimeoutError if never)."""
+    async def say(self, text: str, ack_timeout_s: float) -> dict[str, Any] | None:
+        """Send a customer message as soon as the session is confirmed (TimeoutError if never).
+
+        Rasa acknowledges a message once its turn is over, or at once with the reason it
+        refused it, as the widget shows it (`{error, message, retry_after_s}`): return that
+        refusal, or None once Rasa took it (or `ack_timeout_s` passed without a word).
+        """
         await asyncio.wait_for(self.confirmed.wait(), CONNECT_TIMEOUT_S)
-        await self.sio.emit("user_uttered", user_uttered(text, self.page_url, self.since))
+        message = user_uttered(text, self.page_url, self.since)
+        try:
+            answer = await self.sio.call("user_uttered", message, timeout=ack_timeout_s)
+        except socketio.exceptions.TimeoutError:
+            return None
+        return answer if isinstance(answer, dict) and "error" in answer else None
 
     async def close(self) -> None:
         """Disconnect the socket for good, and stop reconnecting if it is down."""

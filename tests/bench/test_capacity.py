@@ -16,6 +16,7 @@ def step(**changes: float) -> Step:
         "lost_to_agents": 0,
         "lost_to_customers": 0,
         "busy_notices": 0,
+        "refused": 0,
     }
     return Step(**{**figures, **changes})  # type: ignore[arg-type]
 

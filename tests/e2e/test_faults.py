@@ -40,8 +40,11 @@ FAILSAFE_TEXT = "something went wrong on my side"
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack of its own, for faults that must not reach other tests."""
-    # The bot says it is busy after a second: well before the action call's timeout.
-    with watched_stack(tmp_path_factory.mktemp("faults"), BUSY_NOTICE_AFTER_S="1") as stack:
+    # The bot says it is busy after a second: well before the action call's timeout. Rasa
+    # takes one turn at a time: one more customer finds it full.
+    with watched_stack(
+        tmp_path_factory.mktemp("faults"), BUSY_NOTICE_AFTER_S="1", MAX_TURNS_IN_FLIGHT="1"
+    ) as stack:
         yield stack
 
 
@@ -119,6 +122,31 @@ def test_a_slow_turn_tells_the_customer_the_bot_is_busy_then_answers(supervised:
         customer.reply_containing(wifi.answer.strip())
     finally:
         customer.close()
+
+
+def test_a_full_rasa_refuses_a_message_saying_it_is_busy_and_takes_it_again(supervised: Stack):
+    stack = supervised
+    worker = serving_process(stack.env["ACTION_SERVER_PORT"])
+    wifi = faq("wifi_access")
+    first, second = WidgetClient(stack.rasa_url), WidgetClient(stack.rasa_url)
+    try:
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            first.say(wifi.paraphrases[0])
+            first.reply_containing(BUSY_NOTICE)  # its turn is in hand, and Rasa is full
+            refused = second.send(wifi.paraphrases[1])
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        # Told at once, as the widget shows it: not sent, busy, and when to send it again.
+        assert refused["error"] == "busy" and "send it again" in refused["message"]
+        assert refused["retry_after_s"] > 0
+        first.reply_containing(wifi.answer.strip())
+        # Sent again once the turn in hand is over (as the customer would), it is answered.
+        wait_for(lambda: second.send(wifi.paraphrases[1]) is None, "Rasa to take it this time")
+        second.reply_containing(wifi.answer.strip())
+    finally:
+        first.close()
+        second.close()
 
 
 def test_a_rest_customer_who_hangs_up_mid_turn_is_still_heard(supervised: Stack, token: str):

@@ -27,6 +27,7 @@ from tests.e2e.clients import (
 )
 from tests.e2e.conftest import watched
 from tests.e2e.test_conversation import (
+    test_a_message_written_as_the_agent_resolved_reaches_them_and_the_bot_stays_quiet,
     test_faq_answer_handoff_agent_and_back,
     test_the_rest_channel_answers_too,
     widget,
@@ -46,6 +47,7 @@ AGENT_LINE = "Agent line"
 # Collected here too, against this module's stack.
 REUSED = [
     test_faq_answer_handoff_agent_and_back,
+    test_a_message_written_as_the_agent_resolved_reaches_them_and_the_bot_stays_quiet,
     test_the_rest_channel_answers_too,
     test_console_agent_takes_over_a_handed_off_conversation,
     test_a_supervisor_teaches_a_question_and_the_bot_answers_it_at_once,

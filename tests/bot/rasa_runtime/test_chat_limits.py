@@ -15,11 +15,13 @@ from typing import cast
 from unittest import mock
 
 import limits.storage.memory
+from rasa.core.channels.channel import UserMessage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import refusing_over
 from bot.chat_limits import REFUSAL, ChatLimits
+from bot.overload import BUSY, TurnsInFlight
 from bot.settings import BotSettings
 
 
@@ -164,6 +166,53 @@ class RestWiringTest(unittest.TestCase):
         for body in malformed:
             for _ in range(3):
                 self.assertIsNone(self.post(body), body)
+
+
+class OverloadTest(unittest.IsolatedAsyncioTestCase):
+    """Past its turns in hand, Rasa refuses a new message at once, saying it is busy."""
+
+    async def test_past_the_limit_a_message_is_refused_until_a_turn_ends(self) -> None:
+        turns = TurnsInFlight(limit=2)
+        release = asyncio.Event()
+
+        async def slow_turn(_message: object) -> None:
+            await release.wait()
+
+        handle = turns.counted(slow_turn)
+        running = [asyncio.create_task(handle(cast(UserMessage, None))) for _ in range(2)]
+        await asyncio.sleep(0)
+
+        refused = turns.refusal()
+        assert refused is not None
+        self.assertEqual((refused.error, refused.message), ("busy", BUSY))
+        self.assertGreater(refused.retry_after_s, 0)
+
+        release.set()
+        await asyncio.gather(*running)
+        self.assertIsNone(turns.refusal())
+
+    async def test_a_turn_that_fails_still_gives_its_place_back(self) -> None:
+        turns = TurnsInFlight(limit=1)
+
+        async def failing_turn(_message: object) -> None:
+            raise RuntimeError("the action server fell over")
+
+        with self.assertRaises(RuntimeError):
+            await turns.counted(failing_turn)(cast(UserMessage, None))
+        self.assertIsNone(turns.refusal())
+
+    def test_a_full_rasa_answers_rest_with_a_429_saying_it_is_busy(self) -> None:
+        middleware = refusing_over(ChatLimits("20 per minute", "100 per minute", "memory://"))
+        request = SimpleNamespace(
+            method="POST", json={"sender": "ann", "message": "hi"}, remote_addr="", ip="10.0.0.1"
+        )
+        full = TurnsInFlight(limit=0)
+        with mock.patch("bot.channels.turns_in_flight", return_value=full):
+            refused = asyncio.run(middleware(cast(Request, request)))
+
+        assert refused is not None
+        self.assertEqual(refused.status, 429)
+        self.assertEqual(json.loads(refused.body or b"")["message"], BUSY)
 
 
 def arrivals(pace: random.Random, start: float, end: float, mean_pause_s: float) -> list[float]:
