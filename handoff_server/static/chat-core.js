@@ -351,7 +351,7 @@ export function createChat(root, options) {
       appendLinkifiedText(bubble, entry.text);
     }
     row.append(bubble);
-    if (entry.notSent) markNotSent(row, entry.notSent);
+    if (entry.notSent) markNotSent(row, entry);
     if (entry.quickReplies?.length) {
       const chips = element("div", "lrc-chips");
       chips.setAttribute("role", "group");
@@ -370,10 +370,21 @@ export function createChat(root, options) {
     return row;
   }
 
-  function markNotSent(row, reason) {
+  /** Show a message Rasa refused as not sent, with the reason and a way to send it again. */
+  function markNotSent(row, entry) {
     row.classList.remove("lrc-msg--pending");
     row.classList.add("lrc-msg--not-sent");
-    row.append(element("div", "lrc-not-sent", `Not sent. ${reason}`));
+    const notice = element("div", "lrc-not-sent", `Not sent. ${entry.notSent} `);
+    const again = element("button", "lrc-send-again", "Send again");
+    again.type = "button";
+    again.addEventListener("click", () => {
+      history.splice(history.indexOf(entry), 1);
+      saveHistory();
+      row.remove();
+      send(entry.text);
+    });
+    notice.append(again);
+    row.append(notice);
   }
 
   function showTyping(visible) {
@@ -444,7 +455,7 @@ export function createChat(root, options) {
         // Kept in the history as not sent: a reload never shows it as delivered.
         entry.notSent = reason;
         saveHistory();
-        markNotSent(row, reason);
+        markNotSent(row, entry);
         showTyping(false);
       }
     );

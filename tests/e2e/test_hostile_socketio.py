@@ -279,3 +279,7 @@ def test_in_the_widget_a_message_over_the_limit_shows_as_not_sent(
     # After a reload the message still shows as not sent, never as delivered.
     page.reload()
     expect(page.locator(".lrc-msg--user").last).to_contain_text("Not sent")
+    # One click sends it again: still over the limit, it shows as not sent once more, once.
+    page.get_by_role("button", name="Send again").click()
+    expect(page.locator(".lrc-msg--user", has_text="hello?")).to_have_count(1)
+    expect(page.locator(".lrc-msg--user").last).to_contain_text("Not sent")
