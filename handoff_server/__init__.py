@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handoff_server import (
     api,
@@ -72,6 +73,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         assistant=load_assistant_config(settings.assistant_config),
         mailer=Mailer.check(settings.smtp_url, settings.smtp_from),
     )
+    if settings.trusted_proxies:
+        # The client's address and scheme as nginx saw them (the sign-in limits count by it).
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     register_error_handlers(app)
     send_security_headers(app, settings.public_rasa_url)
     # Every <int:...> in a route is a row id; set before the blueprints' rules are built.

@@ -109,6 +109,10 @@ class Settings:
     sign_in_limit_per_address: str
     sign_in_limit_per_account: str
     rate_limit_storage_uri: str
+    # Reverse proxies in front whose X-Forwarded-For/-Proto are believed (werkzeug's
+    # ProxyFix): 1 behind the nginx of deploy/; 0 (the default) believes no header, since a
+    # client reaching the server directly could name any address.
+    trusted_proxies: int
     # Where answers to messages left go out by email (handoff_server/mailer.py); empty: not.
     smtp_url: str
     smtp_from: str
@@ -205,6 +209,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
+        trusted_proxies=int(get("TRUSTED_PROXIES", "0")),
         smtp_url=get("SMTP_URL"),
         smtp_from=get("SMTP_FROM", "team@example.com"),
         handoff_workers=_workers(get("HANDOFF_WORKERS", "1")),

@@ -10,7 +10,7 @@ lock-out an attacker can cause, the price of stopping distributed guessing). Eve
 carries Retry-After. The counts live in RATE_LIMIT_STORAGE_URI: memory:// keeps them per
 process (each gunicorn worker counts apart), redis://HOST:PORT shares them (needs the redis
 package). Behind a reverse proxy, the client address is the proxy's unless it is trusted
-(werkzeug's ProxyFix).
+(TRUSTED_PROXIES: werkzeug's ProxyFix reads the address nginx forwards).
 """
 
 from __future__ import annotations

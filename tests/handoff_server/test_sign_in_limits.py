@@ -138,3 +138,37 @@ def test_the_limits_come_from_the_settings(database_url, rasa, app):
 def test_an_unreadable_limit_setting_stops_the_server_at_start(database_url, rasa, name, value):
     with pytest.raises(ValueError, match=name):
         build_app(database_url, rasa, **{name: value})
+
+
+def behind_the_proxy(client, forwarded_for: str, tries: int):
+    """Wrong passwords as nginx passes them on: every request from nginx's own address."""
+    statuses = []
+    for attempt in range(tries):
+        response = client.post(
+            "/api/auth/token",
+            json={"username": "alice", "password": f"guess number {attempt}"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_apart(database_url, rasa, app):
+    proxied = build_app(
+        database_url, rasa, SIGN_IN_LIMIT_PER_ADDRESS="2 per minute", TRUSTED_PROXIES="1"
+    )
+    client = proxied.test_client()
+
+    assert behind_the_proxy(client, ATTACKER, 3) == [401, 401, 429]
+    # The office behind the same nginx is not locked out by the attacker's guesses.
+    assert behind_the_proxy(client, OFFICE, 1) == [401]
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(database_url, rasa, app):
+    strict = build_app(database_url, rasa, SIGN_IN_LIMIT_PER_ADDRESS="2 per minute")
+    client = strict.test_client()
+
+    # A client naming a new address in each request is still the one address it comes from.
+    statuses = [behind_the_proxy(client, f"192.0.2.{n}", 1)[0] for n in range(3)]
+    assert statuses == [401, 401, 429]
