@@ -43,6 +43,7 @@ class Step:
     lost_to_customers: int
     busy_notices: int
     refused: int  # messages a full Rasa refused at once, saying it is busy (sent again)
+    errors: str  # the most frequent errors the crowd saw, with counts
 
     @classmethod
     def of(cls, outcome: Outcome) -> Step:
@@ -60,6 +61,7 @@ class Step:
             lost_to_customers=outcome.agent_to_customer.lost,
             busy_notices=seen.events[BUSY_EVENT],
             refused=seen.events[REFUSED_EVENT],
+            errors="; ".join(f"{count} x {kind}" for kind, count in seen.errors.most_common(3)),
         )
 
     @property
@@ -120,7 +122,7 @@ def report(steps: list[Step], step_s: float, path: Path) -> Path:
                 note=f"{step.answered_per_s:.1f} answers/s; {step.unanswered} unanswered; "
                 f"{step.busy_notices} replies after a busy notice; {step.refused} messages "
                 f"refused as busy and sent again; lost {step.lost_to_agents} to agents, "
-                f"{step.lost_to_customers} to customers",
+                f"{step.lost_to_customers} to customers; errors: {step.errors or 'none'}",
             )
         )
     notes = [

@@ -17,6 +17,7 @@ def step(**changes: float) -> Step:
         "lost_to_customers": 0,
         "busy_notices": 0,
         "refused": 0,
+        "errors": "",
     }
     return Step(**{**figures, **changes})  # type: ignore[arg-type]
 
