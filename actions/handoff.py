@@ -13,6 +13,7 @@ from actions.context import context_packet
 from actions.handoff_client import HandoffClient, HandoffConflict, HandoffUnavailable
 from actions.kiosk import desk_text, kiosk_place, shared_venue
 from lumen.handoff_api import handed_off_slots
+from lumen.vocabulary import ENDED_HANDOFF_SLOT
 from venue.data import VenueError
 from venue.routes import nearest_staffed
 
@@ -169,7 +170,8 @@ def forward(
     A message that arrives after the agent resolved is still taken (marked late); a 409
     means the conversation ended otherwise on the team's side, so the bot takes over.
     """
-    handoff_id = handoff_id or tracker.get_slot("handoff_id")
+    if handoff_id is None:
+        handoff_id = tracker.get_slot("handoff_id")
     try:
         client.forward_customer_message(
             handoff_id,
@@ -226,7 +228,8 @@ class ActionHandoffResolved(Action):
                 for stars in range(5, 0, -1)
             ],
         )
-        return [*bot_in_charge(), SlotSet("rating_for", tracker.get_slot("handoff_id"))]
+        ended = tracker.get_slot("handoff_id")
+        return [*bot_in_charge(), SlotSet(ENDED_HANDOFF_SLOT, ended)]
 
 
 class ActionStoreRating(UsesHandoffClient, Action):
@@ -238,7 +241,7 @@ class ActionStoreRating(UsesHandoffClient, Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        handoff_id = tracker.get_slot("rating_for")
+        handoff_id = tracker.get_slot(ENDED_HANDOFF_SLOT)
         rating = next(
             (
                 str(entity.get("value"))
@@ -255,7 +258,7 @@ class ActionStoreRating(UsesHandoffClient, Action):
         except HandoffUnavailable:
             logger.exception("Storing the rating of handoff %s failed", handoff_id)
         dispatcher.utter_message(response="utter_thanks_for_rating")
-        return [SlotSet("rating_for", None)]
+        return [SlotSet(ENDED_HANDOFF_SLOT, None)]
 
 
 class ActionEndSession(UsesHandoffClient, Action):

@@ -21,6 +21,7 @@ from actions.answer_faq import ActionAnswerFaq, scored_hits
 from actions.faq.engine import FaqEngine
 from actions.handoff import UsesHandoffClient, contact_of, forward, take_message
 from actions.handoff_client import HandoffClient
+from lumen.vocabulary import ENDED_HANDOFF_SLOT, FORWARD_LATE_ACTION
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +82,11 @@ class ActionForwardLateMessage(ActionForwardToAgent):
     """
 
     def name(self) -> str:
-        return "action_forward_late_message"
+        return FORWARD_LATE_ACTION
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        ended = tracker.get_slot("rating_for")  # set by action_handoff_resolved
+        ended = tracker.get_slot(ENDED_HANDOFF_SLOT)
         return forward(self.client, dispatcher, tracker, text, self.faq_hits(tracker), ended)

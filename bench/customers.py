@@ -73,6 +73,11 @@ class Customer(Actor):
             self.unasked = self.rng.sample(list(self.turns), len(self.turns))
         return self.unasked.pop()
 
+    def count_refusal(self, refusal: Any) -> None:
+        """Count a message Rasa refused, by why: busy (bot/overload.py) or over a chat limit."""
+        error = refusal.get("error") if isinstance(refusal, dict) else None
+        self.seen.events[REFUSED_EVENT if error == "busy" else f"messages refused: {error}"] += 1
+
     def record_answer(
         self,
         asked: float,
@@ -96,34 +101,53 @@ class RestCustomer(Customer):
         sender = f"{REST_SENDER_PREFIX}{self.index}-{self.rng.getrandbits(32):08x}"
         await asyncio.sleep(self.rng.uniform(0, self.plan.ramp_s))
         timeout = aiohttp.ClientTimeout(total=self.plan.reply_timeout_s)
-        refused: Turn | None = None  # asked again after the wait a busy Rasa asked for
         while self.running():
-            turn, refused = refused or self.next_turn(), None
-            asked = self.clock()
+            turn = self.next_turn()
             self.seen.events["REST questions"] += 1
+            asked, replies = await self.ask(session, rasa_url, sender, turn.text, timeout)
+            self.record_answer(asked, "rest", turn, replies)
+            await self.pause(self.plan.customer_pause_s)
+
+    async def ask(
+        self,
+        session: aiohttp.ClientSession,
+        rasa_url: str,
+        sender: str,
+        text: str,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[float, list[str]]:
+        """POST a question until Rasa takes it; return when it was last sent and the replies.
+
+        A 429 (Rasa busy, or the chat limits) is waited out as Retry-After says, as a person
+        would before sending again.
+        """
+        while True:
+            asked = self.clock()
             try:
                 async with session.post(
                     f"{rasa_url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": turn.text, "metadata": {"channel": "web"}},
+                    json={"sender": sender, "message": text, "metadata": {"channel": "web"}},
                     timeout=timeout,
                 ) as response:
                     if response.status == 429:
-                        self.seen.events[REFUSED_EVENT] += 1
-                        await asyncio.sleep(float(response.headers.get("Retry-After") or 1))
-                        refused = turn
-                        continue
-                    if response.status != 200:
-                        self.seen.errors[f"REST answered HTTP {response.status}"] += 1
-                    replies = await response.json() if response.status == 200 else []
+                        body = await response.json(content_type=None)
+                        wait_s = float(response.headers.get("Retry-After") or 1)
+                    else:
+                        if response.status != 200:
+                            self.seen.errors[f"REST answered HTTP {response.status}"] += 1
+                        replies = await response.json() if response.status == 200 else []
+                        texts = [str(r.get("text", "")) for r in replies if isinstance(r, dict)]
+                        return asked, texts
             except TimeoutError:
                 self.seen.errors["REST no answer in time"] += 1
-                replies = []
+                return asked, []
             except aiohttp.ClientError as error:
                 self.seen.errors[f"REST {type(error).__name__}"] += 1
-                replies = []
-            texts = [str(reply.get("text", "")) for reply in replies if isinstance(reply, dict)]
-            self.record_answer(asked, "rest", turn, texts)
-            await self.pause(self.plan.customer_pause_s)
+                return asked, []
+            self.count_refusal(body)
+            if not self.running():
+                return asked, []
+            await asyncio.sleep(wait_s)
 
 
 class SocketCustomer(Customer):
@@ -235,13 +259,13 @@ class SocketCustomer(Customer):
         widget would; None if the run ended first.
         """
         assert self.socket is not None
+        self.seen.events["socket messages"] += 1
         while self.running():
             sent = self.clock()
             refused = await self.socket.say(text, self.plan.reply_timeout_s)
-            self.seen.events["socket messages"] += 1
             if refused is None:
                 return sent
-            self.seen.events[REFUSED_EVENT] += 1
+            self.count_refusal(refused)
             await asyncio.sleep(float(refused.get("retry_after_s") or 1))
         return None
 

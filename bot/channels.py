@@ -59,7 +59,7 @@ from bot.rasa_server import attach_to
 from bot.screening import screened
 from bot.session_tokens import SessionTokens
 from bot.settings import bot_settings
-from bot.socketio_scale import caught_up, scale_out
+from bot.socketio_scale import caught_up, listening, scale_out
 from lumen.vocabulary import MAX_SENDER_ID_CHARS, MAX_TEXT_CHARS, REST_SENDERS
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def turns_in_flight() -> TurnsInFlight:
 def refusal(limits: ChatLimits, sender_id: str, address: str) -> Refusal | None:
     """Say why a customer's message is not taken now: Rasa is full, or the sender over a
     limit (a refused message is not counted against the limits)."""
-    return turns_in_flight().refusal() or limits.refusal(sender_id, address)
+    return turns_in_flight().refusal(sender_id) or limits.refusal(sender_id, address)
 
 
 def client_address(request: Request) -> str:
@@ -257,6 +257,10 @@ class FixedSocketIOInput(SocketIOInput):
             )
             return None
 
+        async def listen_first(_app: Sanic, *_: Any) -> None:
+            await listening(sio)
+
+        socketio_blueprint.listener("before_server_start")(listen_first)
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)

@@ -24,12 +24,16 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from lumen.vocabulary import SHOWN_UNTIL
+from lumen.vocabulary import (
+    ENDED_HANDOFF_SLOT,
+    FORWARD_LATE_ACTION,
+    HANDOFF_RESOLVED,
+    SHOWN_UNTIL,
+)
 
-HANDOFF_RESOLVED = "EXTERNAL_handoff_resolved"
-FORWARD_LATE = "action_forward_late_message"
-# The conversation that has just ended (set by action_handoff_resolved, for the rating).
-ENDED_HANDOFF = "rating_for"
+# A message counts as written to the person this long after the resolve at most: later, a
+# page that still shows the handoff (a phone asleep for an hour) is the bot's to answer.
+LATE_WINDOW_S = 60.0
 # Above the RulePolicy's 6: the rules would have the bot answer.
 PRIORITY = 7
 
@@ -60,10 +64,10 @@ class LateMessagePolicy(Policy):  # type: ignore[misc]
     ) -> PolicyPrediction:
         """Predict the late forward after such a message, `action_listen` after the forward."""
         probabilities = self._default_predictions(domain)
-        if tracker.latest_action_name == FORWARD_LATE:
+        if tracker.latest_action_name == FORWARD_LATE_ACTION:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         elif tracker.latest_action_name == ACTION_LISTEN_NAME and written_before_resolve(tracker):
-            probabilities[domain.index_for_action(FORWARD_LATE)] = 1.0
+            probabilities[domain.index_for_action(FORWARD_LATE_ACTION)] = 1.0
         return self._prediction(probabilities)
 
 
@@ -71,17 +75,22 @@ def written_before_resolve(tracker: DialogueStateTracker) -> bool:
     """Whether the latest message was written before the page showed the last handoff's end.
 
     Only while the bot is in charge after a handoff, for a message that says when it was
-    written.
+    written and came within LATE_WINDOW_S of the resolve.
     """
     message = tracker.latest_message
     shown_until = (message.metadata or {}).get(SHOWN_UNTIL) if message else None
-    if not isinstance(shown_until, int | float) or not tracker.get_slot(ENDED_HANDOFF):
+    if not _is_time(shown_until) or not tracker.get_slot(ENDED_HANDOFF_SLOT):
         return False
     if tracker.get_slot("handoff_active"):
         return False
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered) and event.intent_name == HANDOFF_RESOLVED:
-            return shown_until < event.timestamp
+            recent = message.timestamp - event.timestamp <= LATE_WINDOW_S
+            return recent and shown_until < event.timestamp
         if isinstance(event, ActionExecuted) and event.action_name == "action_session_start":
             return False
     return False
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -16,7 +16,8 @@ class BotSettings:
     `chat_session_secret` signs the chat session tokens (`bot.session_tokens`);
     `widget_origins` are the pages allowed to open Rasa's socket.io from a browser;
     a turn with no reply after `busy_notice_after_s` tells the customer the bot is busy;
-    past `max_turns_in_flight` turns in hand a new message is refused (`bot.overload`);
+    past `max_turns_in_flight` conversations with a turn in hand, another's message is
+    refused (`bot.overload`);
     the chat limits and their storage are `bot.chat_limits`'s; the socket.io settings are
     `bot.socketio_scale`'s.
     """
@@ -48,8 +49,10 @@ class BotSettings:
             busy_notice_after_s=float(
                 os.environ.get("BUSY_NOTICE_AFTER_S") or cls.busy_notice_after_s
             ),
-            max_turns_in_flight=int(
-                os.environ.get("MAX_TURNS_IN_FLIGHT") or cls.max_turns_in_flight
+            max_turns_in_flight=_at_least_one(
+                "MAX_TURNS_IN_FLIGHT",
+                os.environ.get("MAX_TURNS_IN_FLIGHT"),
+                cls.max_turns_in_flight,
             ),
             chat_limit_per_session=os.environ.get(
                 "CHAT_LIMIT_PER_SESSION", cls.chat_limit_per_session
@@ -64,6 +67,17 @@ class BotSettings:
             socketio_channel=os.environ.get("SOCKETIO_CHANNEL") or cls.socketio_channel,
             socketio_route=os.environ.get("SOCKETIO_ROUTE", ""),
         )
+
+
+def _at_least_one(name: str, value: str | None, default: int) -> int:
+    """Read a count of at least one; a ValueError names the variable otherwise."""
+    try:
+        count = int(value) if value else default
+    except ValueError:
+        raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
+    if count < 1:
+        raise ValueError(f"{name}: at least 1, got {count}")
+    return count
 
 
 @cache

@@ -33,6 +33,9 @@ MARKER_EVENT = "lumen_caught_up"
 # Not any server's host id, so that the sender's own listener handles what it publishes too.
 EVERY_HOST = "every-host"
 CATCH_UP_TIMEOUT_S = 2.0
+# Before taking sockets, markers go out every MARKER_WAIT_S until the listener hears one.
+SUBSCRIBE_TIMEOUT_S = 10.0
+MARKER_WAIT_S = 0.2
 
 
 class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -43,7 +46,8 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     instance, one after the other under the conversation's lock: an agent's message
     emitted by one instance could reach the socket after the bot's next reply, emitted
     locally by the other (4 of 145 agent messages out of order under load). Here every
-    emit is delivered when it comes back from the channel, so in the order Redis took it.
+    emit is delivered when it comes back from the channel, so in the order Redis took it
+    (if Redis cannot be reached, an instance's own sockets still get its emits at once).
 
     It can also wait until what was published so far reached this process. A socket
     resuming its session replays what it missed and joins the room under the
@@ -56,25 +60,41 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.markers: dict[str, asyncio.Future[None]] = {}
 
+    async def subscribed(self, timeout_s: float = SUBSCRIBE_TIMEOUT_S) -> bool:
+        """Return once this process's listener hears the channel (False: not within timeout_s)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            if await self._marker_returns(MARKER_WAIT_S):
+                return True
+        return False
+
     async def caught_up(self, timeout_s: float = CATCH_UP_TIMEOUT_S) -> None:
         """Return once every emit published before this call was delivered in this process."""
+        if not await self._marker_returns(timeout_s):
+            logger.warning("Redis did not return a marker in %s s; resuming anyway.", timeout_s)
+
+    async def _marker_returns(self, timeout_s: float) -> bool:
+        """Publish a marker; return whether this process's listener got it within timeout_s."""
         marker = uuid.uuid4().hex
         arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.markers[marker] = arrived
         message = {"method": "emit", "event": MARKER_EVENT, "data": [marker]}
         try:
-            await self._publish({**message, "room": marker, "host_id": EVERY_HOST})
+            await super()._publish({**message, "room": marker, "host_id": EVERY_HOST})
             await asyncio.wait_for(arrived, timeout_s)
+            return True
         # Rasa's Python 3.10: asyncio's TimeoutError is not yet the built-in one.
         except asyncio.TimeoutError:
-            logger.warning("Redis did not return a marker in %s s; resuming anyway.", timeout_s)
+            return False
         finally:
             self.markers.pop(marker, None)
 
     async def _publish(self, data: dict[str, Any]) -> None:
-        if _in_channel_order(data) and data.get("host_id") == self.host_id:
-            data = {**data, "host_id": EVERY_HOST}
-        await super()._publish(data)
+        if not (_in_channel_order(data) and data.get("host_id") == self.host_id):
+            await super()._publish(data)
+        elif await super()._publish({**data, "host_id": EVERY_HOST}) is None:
+            # The library gave up on Redis: this process's own sockets get it at least.
+            await super()._handle_emit(data)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if _in_channel_order(message) and message.get("host_id") == self.host_id:
@@ -88,8 +108,7 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
 
 
 def _in_channel_order(message: dict[str, Any]) -> bool:
-    """Whether an emit is delivered from the channel: all but those awaiting a callback,
-    which the library routes back by the sender's host id."""
+    """Tell whether an emit is delivered from the channel (not one awaiting a callback)."""
     return message.get("method", "emit") == "emit" and message.get("callback") is None
 
 
@@ -113,3 +132,16 @@ async def caught_up(sio: socketio.AsyncServer) -> None:
     """Wait until other instances' emits so far reached this one's sockets (if there are any)."""
     if isinstance(sio.manager, OrderedRedisManager):
         await sio.manager.caught_up()
+
+
+async def listening(sio: socketio.AsyncServer) -> None:
+    """Start the Redis listener before the server takes sockets, and wait until it hears.
+
+    python-socketio starts it at the first connection, and Redis keeps nothing for a
+    listener not yet subscribed: that socket's session confirmation would be lost.
+    """
+    if isinstance(sio.manager, OrderedRedisManager) and not sio.manager_initialized:
+        sio.manager_initialized = True
+        sio.manager.initialize()
+        if not await sio.manager.subscribed():
+            logger.error("The socket.io listener does not hear Redis yet; emits may be lost.")

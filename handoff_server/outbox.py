@@ -27,7 +27,6 @@ from handoff_server.rasa_client import IntentTrigger, RasaBusy, RasaUnavailable
 AGENT_MESSAGE = "EXTERNAL_agent_message"
 AGENT_JOINED = "EXTERNAL_agent_joined"
 QUEUE_UPDATE = "EXTERNAL_queue_update"
-HANDOFF_RESOLVED = "EXTERNAL_handoff_resolved"
 
 # The background loop renews the leases of pushes in flight every RENEW_EVERY_S, however
 # long Rasa takes, so a lease lapses only when its holder is gone (or stalled: the duplicate

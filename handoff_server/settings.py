@@ -156,6 +156,16 @@ def _workers(value: Any) -> int:
     return workers
 
 
+def _proxies(value: Any) -> int:
+    try:
+        proxies = int(value)
+    except ValueError:
+        raise ValueError(f"TRUSTED_PROXIES: expected a whole number, got {value!r}") from None
+    if proxies < 0:
+        raise ValueError(f"TRUSTED_PROXIES: 0 or more, got {proxies}")
+    return proxies
+
+
 def _event_bus_url(value: Any) -> str:
     url = str(value).strip()
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
@@ -209,7 +219,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
-        trusted_proxies=int(get("TRUSTED_PROXIES", "0")),
+        trusted_proxies=_proxies(get("TRUSTED_PROXIES", "0")),
         smtp_url=get("SMTP_URL"),
         smtp_from=get("SMTP_FROM", "team@example.com"),
         handoff_workers=_workers(get("HANDOFF_WORKERS", "1")),

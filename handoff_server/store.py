@@ -17,6 +17,7 @@ from handoff_server.event_log import record_event
 from handoff_server.queueing import queue_positions
 from handoff_server.records import conversation_summary, find_message, iso_time, load_conversation
 from handoff_server.rules import Agent
+from lumen.vocabulary import HANDOFF_RESOLVED
 
 
 def enqueue(db: Database, packet: Mapping[str, Any], team: str) -> tuple[dict[str, Any], bool]:
@@ -216,7 +217,7 @@ def resolve(
                 conn,
                 conversation_id,
                 conversation["sender_id"],
-                outbox.HANDOFF_RESOLVED,
+                HANDOFF_RESOLVED,
                 {"agent_name": agent["display_name"]},
                 now,
             )

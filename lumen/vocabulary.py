@@ -21,6 +21,12 @@ PUSH_ID = "push_id"
 # customer wrote it (a BotUttered timestamp); tells a message written to a person who has
 # just left (`bot.late_messages`). chat-core.js and scripts/widget_socket.py send it.
 SHOWN_UNTIL = "shown_until"
+# The push that ends a handoff, the slot that then names the conversation that ended (for
+# its rating), and the action that sends that conversation a message written before the
+# customer saw it end (`bot.late_messages`, actions/relay.py).
+HANDOFF_RESOLVED = "EXTERNAL_handoff_resolved"
+ENDED_HANDOFF_SLOT = "rating_for"
+FORWARD_LATE_ACTION = "action_forward_late_message"
 
 
 class _Word(str, Enum):

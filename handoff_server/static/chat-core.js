@@ -378,10 +378,11 @@ export function createChat(root, options) {
     const again = element("button", "lrc-send-again", "Send again");
     again.type = "button";
     again.addEventListener("click", () => {
-      history.splice(history.indexOf(entry), 1);
+      const index = history.indexOf(entry);
+      if (index >= 0) history.splice(index, 1);
       saveHistory();
       row.remove();
-      send(entry.text);
+      send(entry.payload ?? entry.text, entry.text);
     });
     notice.append(again);
     row.append(notice);
@@ -440,6 +441,7 @@ export function createChat(root, options) {
     if (!message.trim()) return;
     connect();
     const entry = { role: "user", text: shown };
+    if (message !== shown) entry.payload = message; // a button's: Send again sends it again
     history.push(entry);
     saveHistory();
     const row = render(entry);

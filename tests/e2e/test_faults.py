@@ -40,10 +40,16 @@ FAILSAFE_TEXT = "something went wrong on my side"
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack of its own, for faults that must not reach other tests."""
-    # The bot says it is busy after a second: well before the action call's timeout. Rasa
-    # takes one turn at a time: one more customer finds it full.
+    # The bot says it is busy after a second: well before the action call's timeout.
+    with watched_stack(tmp_path_factory.mktemp("faults"), BUSY_NOTICE_AFTER_S="1") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def one_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack whose Rasa takes one conversation's turn at a time: a second finds it full."""
     with watched_stack(
-        tmp_path_factory.mktemp("faults"), BUSY_NOTICE_AFTER_S="1", MAX_TURNS_IN_FLIGHT="1"
+        tmp_path_factory.mktemp("full"), BUSY_NOTICE_AFTER_S="1", MAX_TURNS_IN_FLIGHT="1"
     ) as stack:
         yield stack
 
@@ -124,8 +130,10 @@ def test_a_slow_turn_tells_the_customer_the_bot_is_busy_then_answers(supervised:
         customer.close()
 
 
-def test_a_full_rasa_refuses_a_message_saying_it_is_busy_and_takes_it_again(supervised: Stack):
-    stack = supervised
+def test_a_full_rasa_refuses_a_message_saying_it_is_busy_and_takes_it_again(
+    one_at_a_time: Stack,
+):
+    stack = one_at_a_time
     worker = serving_process(stack.env["ACTION_SERVER_PORT"])
     wifi = faq("wifi_access")
     first, second = WidgetClient(stack.rasa_url), WidgetClient(stack.rasa_url)

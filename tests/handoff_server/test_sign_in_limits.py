@@ -133,6 +133,8 @@ def test_the_limits_come_from_the_settings(database_url, rasa, app):
         ("SIGN_IN_LIMIT_PER_ADDRESS", "lots"),
         ("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per fortnight"),
         ("RATE_LIMIT_STORAGE_URI", "carrier-pigeon://loft"),
+        ("TRUSTED_PROXIES", "-1"),
+        ("TRUSTED_PROXIES", "nginx"),
     ],
 )
 def test_an_unreadable_limit_setting_stops_the_server_at_start(database_url, rasa, name, value):

@@ -169,7 +169,7 @@ class RestWiringTest(unittest.TestCase):
 
 
 class OverloadTest(unittest.IsolatedAsyncioTestCase):
-    """Past its turns in hand, Rasa refuses a new message at once, saying it is busy."""
+    """Past its conversations in hand, Rasa refuses another's message at once, saying it is busy."""
 
     async def test_past_the_limit_a_message_is_refused_until_a_turn_ends(self) -> None:
         turns = TurnsInFlight(limit=2)
@@ -179,17 +179,22 @@ class OverloadTest(unittest.IsolatedAsyncioTestCase):
             await release.wait()
 
         handle = turns.counted(slow_turn)
-        running = [asyncio.create_task(handle(cast(UserMessage, None))) for _ in range(2)]
+        running = [
+            asyncio.create_task(handle(UserMessage("hi", sender_id=sender)))
+            for sender in ("ann", "bob", "bob")
+        ]
         await asyncio.sleep(0)
 
-        refused = turns.refusal()
+        refused = turns.refusal("cid")
         assert refused is not None
         self.assertEqual((refused.error, refused.message), ("busy", BUSY))
         self.assertGreater(refused.retry_after_s, 0)
+        # Bob's next message waits behind his own turn: his conversation is in hand already.
+        self.assertIsNone(turns.refusal("bob"))
 
         release.set()
         await asyncio.gather(*running)
-        self.assertIsNone(turns.refusal())
+        self.assertIsNone(turns.refusal("cid"))
 
     async def test_a_turn_that_fails_still_gives_its_place_back(self) -> None:
         turns = TurnsInFlight(limit=1)
@@ -198,21 +203,31 @@ class OverloadTest(unittest.IsolatedAsyncioTestCase):
             raise RuntimeError("the action server fell over")
 
         with self.assertRaises(RuntimeError):
-            await turns.counted(failing_turn)(cast(UserMessage, None))
-        self.assertIsNone(turns.refusal())
+            await turns.counted(failing_turn)(UserMessage("hi", sender_id="ann"))
+        self.assertIsNone(turns.refusal("bob"))
 
     def test_a_full_rasa_answers_rest_with_a_429_saying_it_is_busy(self) -> None:
         middleware = refusing_over(ChatLimits("20 per minute", "100 per minute", "memory://"))
         request = SimpleNamespace(
             method="POST", json={"sender": "ann", "message": "hi"}, remote_addr="", ip="10.0.0.1"
         )
-        full = TurnsInFlight(limit=0)
+        full = TurnsInFlight(limit=1)
+        full.turns["someone-else"] = 1
         with mock.patch("bot.channels.turns_in_flight", return_value=full):
             refused = asyncio.run(middleware(cast(Request, request)))
 
         assert refused is not None
         self.assertEqual(refused.status, 429)
         self.assertEqual(json.loads(refused.body or b"")["message"], BUSY)
+
+    def test_a_limit_under_one_stops_rasa_at_start_naming_the_variable(self) -> None:
+        for value in ("0", "-3", "many"):
+            with (
+                self.subTest(value),
+                mock.patch.dict("os.environ", {"MAX_TURNS_IN_FLIGHT": value}),
+                self.assertRaisesRegex(ValueError, "MAX_TURNS_IN_FLIGHT"),
+            ):
+                BotSettings.from_env()
 
 
 def arrivals(pace: random.Random, start: float, end: float, mean_pause_s: float) -> list[float]:

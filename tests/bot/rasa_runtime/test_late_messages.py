@@ -11,8 +11,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.late_messages import FORWARD_LATE, LateMessagePolicy
-from lumen.vocabulary import SHOWN_UNTIL
+from bot.late_messages import LATE_WINDOW_S, LateMessagePolicy
+from lumen.vocabulary import FORWARD_LATE_ACTION, SHOWN_UNTIL
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DOMAIN = Domain.load(str(REPO_ROOT / "bot" / "domain.yml"))
@@ -48,13 +48,16 @@ def handoff_then_resolve() -> list[Event]:
 
 
 def customer_writes(
-    shown_until: float | None, events: list[Event] | None = None
+    shown_until: object,
+    events: list[Event] | None = None,
+    arriving_at: float = BOT_BACK_AT + 2,
 ) -> DialogueStateTracker:
+    """The conversation once the customer's message, saying what the page showed, arrived."""
     metadata = {} if shown_until is None else {SHOWN_UNTIL: shown_until}
     message = UserUttered("One more thing: cabin 214", {"name": "ask_question"}, metadata=metadata)
     return DialogueStateTracker.from_events(
         "customer-1",
-        [*(handoff_then_resolve() if events is None else events), message],
+        [*(handoff_then_resolve() if events is None else events), at(message, arriving_at)],
         slots=DOMAIN.slots,
     )
 
@@ -71,11 +74,11 @@ def predicted(tracker: DialogueStateTracker) -> str | None:
 
 class LateMessagePolicyTest(unittest.TestCase):
     def test_a_message_written_before_the_page_showed_the_resolve_goes_to_the_person(self) -> None:
-        self.assertEqual(predicted(customer_writes(shown_until=AGENT_SAID_AT)), FORWARD_LATE)
+        self.assertEqual(predicted(customer_writes(shown_until=AGENT_SAID_AT)), FORWARD_LATE_ACTION)
 
     def test_after_the_forward_the_bot_listens_without_a_word(self) -> None:
         tracker = customer_writes(shown_until=AGENT_SAID_AT)
-        tracker.update(ActionExecuted(FORWARD_LATE))
+        tracker.update(ActionExecuted(FORWARD_LATE_ACTION))
         self.assertEqual(predicted(tracker), ACTION_LISTEN_NAME)
 
     def test_a_message_written_after_the_page_showed_the_bot_back_is_the_bots(self) -> None:
@@ -83,6 +86,12 @@ class LateMessagePolicyTest(unittest.TestCase):
 
     def test_a_message_that_does_not_say_when_it_was_written_is_the_bots(self) -> None:
         self.assertIsNone(predicted(customer_writes(shown_until=None)))
+        self.assertIsNone(predicted(customer_writes(shown_until=True)))
+        self.assertIsNone(predicted(customer_writes(shown_until="1000")))
+
+    def test_long_after_the_resolve_a_page_that_slept_through_it_gets_the_bot(self) -> None:
+        late = RESOLVED_AT + LATE_WINDOW_S + 1
+        self.assertIsNone(predicted(customer_writes(shown_until=AGENT_SAID_AT, arriving_at=late)))
 
     def test_without_an_ended_handoff_every_message_is_the_bots(self) -> None:
         self.assertIsNone(predicted(customer_writes(shown_until=0.0, events=[])))

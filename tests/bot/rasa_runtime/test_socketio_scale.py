@@ -29,11 +29,13 @@ class OrderedRedisManagerTest(unittest.IsolatedAsyncioTestCase):
             socketio.AsyncServer(client_manager=manager, async_mode="asgi")
             manager.initialize()
         self.written: dict[int, list[Any]] = {0: [], 1: []}
-        await asyncio.sleep(0.2)  # both listeners subscribed
+        for manager in self.managers:
+            self.assertTrue(await manager.subscribed())
 
     async def asyncTearDown(self) -> None:
         for manager in self.managers:
-            manager.thread.cancel()
+            if getattr(manager, "thread", None) is not None:
+                manager.thread.cancel()
 
     def sockets(self) -> Any:
         """Stand in for writing to a room's sockets: record what reaches them, per instance."""
@@ -66,6 +68,17 @@ class OrderedRedisManagerTest(unittest.IsolatedAsyncioTestCase):
             await self.managers[0].emit("bot_uttered", "agent message", room=ROOM)
             await self.managers[1].caught_up()
             self.assertEqual(self.written[1], ["agent message"])
+
+    async def test_with_redis_out_of_reach_an_instances_own_sockets_still_get_its_emits(
+        self,
+    ) -> None:
+        unreachable = OrderedRedisManager("redis://127.0.0.1:1/0", channel="nowhere")
+        socketio.AsyncServer(client_manager=unreachable, async_mode="asgi")
+        self.managers.append(unreachable)
+        self.written[2] = []
+        with self.sockets():
+            await unreachable.emit("bot_uttered", "still here", room=ROOM)
+        self.assertEqual(self.written[2], ["still here"])
 
 
 if __name__ == "__main__":
