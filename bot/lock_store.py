@@ -8,7 +8,7 @@ events), or a waiting turn's ticket vanishes and Rasa drops its message with "Co
 acquire lock". tests/bot/rasa_runtime/test_lock_store.py, run with Rasa's RedisLockStore in
 place of this one, fails on both (112 of 300 tickets issued twice). Here every change is
 one Redis transaction (WATCH/MULTI/EXEC, retried on a conflict), and a lock that a change
-leaves as it was is not written again (waiting turns look every WAIT_S).
+leaves as it was is not written again.
 
 A turn waiting for the lock also looks again every WAIT_S rather than every second, Rasa's
 default: an agent's message that arrives during the customer's turn goes out as soon as the

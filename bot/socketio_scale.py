@@ -90,14 +90,20 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             self.markers.pop(marker, None)
 
     async def _publish(self, data: dict[str, Any]) -> None:
-        if not (_in_channel_order(data) and data.get("host_id") == self.host_id):
+        if not self._own_emit(data):
             await super()._publish(data)
         elif await super()._publish({**data, "host_id": EVERY_HOST}) is None:
             # The library gave up on Redis: this process's own sockets get it at least.
             await super()._handle_emit(data)
 
+    def _own_emit(self, message: dict[str, Any]) -> bool:
+        """Tell whether this process emitted `message` and delivers it from the channel: every
+        emit but one awaiting a callback, which the library routes back by host id."""
+        own = message.get("host_id") == self.host_id
+        return own and message.get("method", "emit") == "emit" and message.get("callback") is None
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
-        if _in_channel_order(message) and message.get("host_id") == self.host_id:
+        if self._own_emit(message):
             return  # delivered when it comes back from the channel (`_publish`)
         if message.get("event") == MARKER_EVENT:
             arrived = self.markers.get(message["data"][0])
@@ -105,11 +111,6 @@ class OrderedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 arrived.set_result(None)
             return
         await super()._handle_emit(message)
-
-
-def _in_channel_order(message: dict[str, Any]) -> bool:
-    """Tell whether an emit is delivered from the channel (not one awaiting a callback)."""
-    return message.get("method", "emit") == "emit" and message.get("callback") is None
 
 
 def scale_out(sio: socketio.AsyncServer, settings: BotSettings) -> None:
