@@ -84,10 +84,10 @@ class Customer(Actor):
         channel: str,
         turn: Turn,
         replies: list[str],
-        answered_at: float | None = None,
+        answered_at: float | None,
     ) -> None:
         """Record how long the first reply took (None: no reply) and whether it answered."""
-        latency = (answered_at or self.clock()) - asked if replies else None
+        latency = answered_at - asked if replies and answered_at is not None else None
         self.seen.questions.append((asked, latency, channel))
         if replies and not any(reply.startswith(turn.expected) for reply in replies):
             self.seen.misanswers[replies[0][:60]] += 1
@@ -105,7 +105,7 @@ class RestCustomer(Customer):
             turn = self.next_turn()
             self.seen.events["REST questions"] += 1
             asked, replies = await self.ask(session, rasa_url, sender, turn.text, timeout)
-            self.record_answer(asked, "rest", turn, replies)
+            self.record_answer(asked, "rest", turn, replies, self.clock())
             await self.pause(self.plan.customer_pause_s)
 
     async def ask(
@@ -161,7 +161,6 @@ class SocketCustomer(Customer):
         super().__init__(*args, **kwargs)
         self.wants_person = wants_person
         self.replies: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
-        self.answered_at: float | None = None  # when the reply wait_for_replies gave arrived
         self.held = asyncio.Event()  # a person holds the conversation, as far as it knows
         self.socket: AsyncWidgetSocket | None = None
         self.sent_to_person = 0
@@ -247,8 +246,8 @@ class SocketCustomer(Customer):
                 sent = await self.say(turn.text)
                 if sent is None:
                     return  # the run ended while Rasa was refusing it
-                replies = await self.wait_for_replies(sent)
-                self.record_answer(sent, "socket", turn, replies, self.answered_at)
+                answered_at, replies = await self.wait_for_reply(sent)
+                self.record_answer(sent, "socket", turn, replies, answered_at)
             steps += 1
             await self.pause(self.plan.customer_pause_s)
 
@@ -269,8 +268,9 @@ class SocketCustomer(Customer):
             await asyncio.sleep(float(refused.get("retry_after_s") or 1))
         return None
 
-    async def wait_for_replies(self, since: float) -> list[str]:
-        """Return the first reply that arrived after `since` (none: no reply in time)."""
+    async def wait_for_reply(self, since: float) -> tuple[float | None, list[str]]:
+        """Return when the first reply after `since` arrived, and its text (None and none: no
+        reply in time)."""
         deadline = since + self.plan.reply_timeout_s
         while (remaining := deadline - self.clock()) > 0:
             try:
@@ -278,9 +278,8 @@ class SocketCustomer(Customer):
             except TimeoutError:
                 break
             if arrived >= since:
-                self.answered_at = arrived
-                return [text]
-        return []
+                return arrived, [text]
+        return None, []
 
     async def hand_off(self) -> bool:
         """Ask for a person; return whether the bot confirmed the handoff in time."""
@@ -290,7 +289,7 @@ class SocketCustomer(Customer):
             return False
         replies = ["no reply"]
         # Skip a late answer to an earlier question: the confirmation may follow it.
-        while not self.held.is_set() and (reply := await self.wait_for_replies(sent)):
+        while not self.held.is_set() and (reply := (await self.wait_for_reply(sent))[1]):
             replies = reply
         if self.held.is_set():
             return True
