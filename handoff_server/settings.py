@@ -149,21 +149,15 @@ def _team_routes(value: Any) -> dict[str, str]:
     return routes
 
 
-def _workers(value: Any) -> int:
-    workers = int(value)
-    if workers < 1:
-        raise ValueError(f"HANDOFF_WORKERS: at least 1, got {workers}")
-    return workers
-
-
-def _proxies(value: Any) -> int:
+def _count(name: str, value: Any, least: int) -> int:
+    """Read a whole number of at least `least`; a ValueError names the variable otherwise."""
     try:
-        proxies = int(value)
+        count = int(value)
     except ValueError:
-        raise ValueError(f"TRUSTED_PROXIES: expected a whole number, got {value!r}") from None
-    if proxies < 0:
-        raise ValueError(f"TRUSTED_PROXIES: 0 or more, got {proxies}")
-    return proxies
+        raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
+    if count < least:
+        raise ValueError(f"{name}: at least {least}, got {count}")
+    return count
 
 
 def _event_bus_url(value: Any) -> str:
@@ -219,9 +213,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         sign_in_limit_per_address=get("SIGN_IN_LIMIT_PER_ADDRESS", "10 per 10 minutes"),
         sign_in_limit_per_account=get("SIGN_IN_LIMIT_PER_ACCOUNT", "20 per hour"),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", "memory://"),
-        trusted_proxies=_proxies(get("TRUSTED_PROXIES", "0")),
+        trusted_proxies=_count("TRUSTED_PROXIES", get("TRUSTED_PROXIES", "0"), least=0),
         smtp_url=get("SMTP_URL"),
         smtp_from=get("SMTP_FROM", "team@example.com"),
-        handoff_workers=_workers(get("HANDOFF_WORKERS", "1")),
+        handoff_workers=_count("HANDOFF_WORKERS", get("HANDOFF_WORKERS", "1"), least=1),
         event_bus_url=_event_bus_url(get("EVENT_BUS_URL")),
     )
