@@ -60,11 +60,12 @@ def upstream(name: str, servers: list[str], balance: str = "least_conn;") -> str
         if balance
         else [f"    upstream {name} {{"]
     )
+    # No `keepalive`: a connection nginx kept open can belong to a worker that has died or
+    # is closing it, and nginx does not send a POST again, so the caller would get a 502.
     lines += [
         f"        server {server} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;" for server in servers
     ]
-    lines += ["        keepalive 32;", "    }"]
-    return "\n".join(lines)
+    return "\n".join([*lines, "    }"])
 
 
 def render(env: Mapping[str, str]) -> str:
