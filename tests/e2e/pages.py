@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -53,6 +55,15 @@ def asks_a_question_then_for_a_person(page: Page, site_url: str) -> str:
     ask(page, "I want to talk to a person")
     expect(page.get_by_text(re.compile("queue"))).to_be_visible()
     return str(page.evaluate("localStorage.getItem('lumen-chat:session')"))
+
+
+def signed_in(page: Page, token: dict[str, Any]) -> Page:
+    """Give the page's tab the console session the sign-in form would have stored."""
+    page.add_init_script(
+        f"sessionStorage.setItem('lumen-console:token', {json.dumps(token['token'])});"
+        f"sessionStorage.setItem('lumen-console:agent', {json.dumps(json.dumps(token['agent']))});"
+    )
+    return page
 
 
 def serious_accessibility_problems(page: Page) -> list[str]:

@@ -21,6 +21,7 @@ from tests.e2e.pages import (
     ask,
     asks_a_question_then_for_a_person,
     open_widget,
+    signed_in,
 )
 from tests.e2e.tracker import rasa_user_events
 
@@ -262,11 +263,7 @@ def test_console_agent_takes_over_a_handed_off_conversation(
     expect(customer.get_by_text("Dana has joined the conversation.")).to_be_visible()
 
     # A colleague with the same conversation open sees Dana writing.
-    colleague = new_page()
-    colleague.add_init_script(
-        f"sessionStorage.setItem('lumen-console:token', {json.dumps(agent_token)});"
-        "sessionStorage.setItem('lumen-console:agent', JSON.stringify({username: 'alice'}));"
-    )
+    colleague = signed_in(new_page(), {"token": agent_token, "agent": {"username": "alice"}})
     colleague.goto(f"{stack.handoff_url}/console")
     expect(colleague.get_by_role("status")).to_have_text("Live")
     colleague.locator(f'.queue-item[data-id="{queued["id"]}"]').click()
@@ -321,11 +318,7 @@ def test_the_agent_replies_with_the_knowledge_bases_answer_in_one_click(
     expect(customer.get_by_text(re.compile("queue"))).to_be_visible()
     session_id = customer.evaluate("localStorage.getItem('lumen-chat:session')")
 
-    console = new_page()
-    console.add_init_script(
-        f"sessionStorage.setItem('lumen-console:token', {json.dumps(agent_token)});"
-        "sessionStorage.setItem('lumen-console:agent', JSON.stringify({username: 'alice'}));"
-    )
+    console = signed_in(new_page(), {"token": agent_token, "agent": {"username": "alice"}})
     console.goto(f"{stack.handoff_url}/console")
     queued = queued_in_console(console, stack, agent_token, session_id)
     console.locator(f'#queued-list .queue-item[data-id="{queued["id"]}"]').click()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -23,6 +22,7 @@ from tests.e2e.pages import (
     answer_of,
     asks_a_question_then_for_a_person,
     serious_accessibility_problems,
+    signed_in,
 )
 from tests.e2e.test_pages import queued_in_console
 from tests.e2e.test_teaching import LEARN_TIMEOUT_S, bot_replies
@@ -41,15 +41,6 @@ def admin_token(stack: Stack) -> dict[str, Any]:
     )
     response.raise_for_status()
     return dict(response.json())
-
-
-def signed_in(page: Page, token: dict[str, Any]) -> Page:
-    """Give the page's tab the console session the sign-in form would have stored."""
-    page.add_init_script(
-        f"sessionStorage.setItem('lumen-console:token', {json.dumps(token['token'])});"
-        f"sessionStorage.setItem('lumen-console:agent', {json.dumps(json.dumps(token['agent']))});"
-    )
-    return page
 
 
 def open_reports(page: Page, stack: Stack) -> None:
