@@ -25,6 +25,7 @@ def test_the_rasa_process_unit_tests_pass_under_rasas_runtime():
             "tests.bot.rasa_runtime.test_late_messages",
             "tests.bot.rasa_runtime.test_socketio_scale",
             "tests.bot.rasa_runtime.test_rasa_server",
+            "tests.bot.rasa_runtime.test_tracker_store",
         ],
         cwd=REPO_ROOT,
         capture_output=True,
@@ -34,4 +35,4 @@ def test_the_rasa_process_unit_tests_pass_under_rasas_runtime():
     )
     assert result.returncode == 0, result.stderr[-6000:]
     # Every case ran (unittest reports on stderr), none was skipped.
-    assert "Ran 50 tests" in result.stderr and "skipped" not in result.stderr
+    assert "Ran 56 tests" in result.stderr and "skipped" not in result.stderr

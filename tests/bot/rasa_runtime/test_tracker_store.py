@@ -1,0 +1,117 @@
+"""bot/tracker_store.py under Rasa's own runtime: conversations read back as Rasa's store
+reads them, on a SQLite file of the test's own."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import unittest
+from pathlib import Path
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import IncrementalSQLTrackerStore
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DOMAIN = Domain.load(str(REPO_ROOT / "bot" / "domain.yml"))
+SENDER = "customer-1"
+
+
+def turn(number: int) -> list[Event]:
+    return [
+        UserUttered(f"question {number}", {"name": "nlu_fallback"}),
+        ActionExecuted("action_answer_faq"),
+        BotUttered(f"answer {number}"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+    ]
+
+
+def new_session() -> list[Event]:
+    return [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+
+
+class IncrementalSQLTrackerStoreTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.url = f"sqlite:///{self.folder.name}/rasa.db"
+        self.store = self.instance()
+
+    def tearDown(self) -> None:
+        self.folder.cleanup()
+
+    def instance(self) -> IncrementalSQLTrackerStore:
+        """A store as one Rasa instance has it, on the test's database."""
+        return IncrementalSQLTrackerStore(domain=DOMAIN, host=self.url)
+
+    def add(self, store: SQLTrackerStore, events: list[Event]) -> None:
+        """Add events to the conversation through `store`, as a turn of Rasa does."""
+        tracker = asyncio.run(store.retrieve(SENDER)) or DialogueStateTracker(SENDER, DOMAIN.slots)
+        for event in events:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+
+    def read(self, store: SQLTrackerStore) -> list[dict]:
+        tracker = asyncio.run(store.retrieve(SENDER))
+        assert tracker is not None
+        return [event.as_dict() for event in tracker.events]
+
+    def rasas_own_read(self) -> list[dict]:
+        return self.read(SQLTrackerStore(domain=DOMAIN, host=self.url))
+
+    def test_a_conversation_reads_back_as_rasas_store_reads_it_turn_after_turn(self) -> None:
+        self.add(self.store, new_session())
+        for number in range(20):
+            self.add(self.store, turn(number))
+            self.assertEqual(self.read(self.store), self.rasas_own_read())
+        said = [event["text"] for event in self.read(self.store) if event["event"] == "user"]
+        self.assertEqual(said, [f"question {number}" for number in range(20)])
+
+    def test_rows_once_read_are_not_read_again(self) -> None:
+        self.add(self.store, new_session() + turn(1))
+        before = self.read(self.store)
+        # Were the store to read the first row again, it would not get the event back.
+        with sa.create_engine(self.url).begin() as connection:
+            connection.execute(sa.text("UPDATE events SET data = 'not json' WHERE id = 1"))
+        second = turn(2)
+        self.add(self.store, second)
+        self.assertEqual(self.read(self.store), before + [event.as_dict() for event in second])
+
+    def test_what_rasa_changes_in_a_tracker_is_not_kept(self) -> None:
+        self.add(self.store, new_session() + turn(1))
+        tracker = asyncio.run(self.store.retrieve(SENDER))
+        assert tracker is not None
+        tracker.events[-1].metadata = {"changed": True}
+        self.assertEqual(self.read(self.store), self.rasas_own_read())
+
+    def test_what_another_instance_saved_is_read_too(self) -> None:
+        other = self.instance()
+        self.add(self.store, new_session() + turn(1))
+        self.read(self.store)
+        self.add(other, [*turn(2), SlotSet("handoff_active", True)])
+        tracker = asyncio.run(self.store.retrieve(SENDER))
+        assert tracker is not None
+        self.assertTrue(tracker.get_slot("handoff_active"))
+        self.assertEqual(self.read(self.store), self.rasas_own_read())
+
+    def test_a_new_session_starts_the_conversation_afresh(self) -> None:
+        self.add(self.store, new_session() + turn(1) + turn(2))
+        self.read(self.store)
+        self.add(self.store, new_session() + turn(3))
+        self.assertEqual(self.read(self.store), self.rasas_own_read())
+        said = [event["text"] for event in self.read(self.store) if event["event"] == "user"]
+        self.assertEqual(said, ["question 3"])
+
+    def test_an_unknown_conversation_is_none(self) -> None:
+        self.assertIsNone(asyncio.run(self.store.retrieve("nobody")))
