@@ -5,7 +5,8 @@ the same round trip to `action_small_talk`, which finds it is no FAQ question an
 difference is the cost of answering (and of the tracker an answer writes). Then
 sustained turns per second with several customers writing at once, for both kinds of turn
 and for Rasa's floor: a static response (`utter_agent_joined`, triggered through Rasa's HTTP
-API) that needs neither NLU nor the action server.
+API) that needs neither NLU nor the action server. Last, one long conversation: what a turn
+costs Rasa as the conversation grows, beside its first turns.
 Run with `.venv/bin/python -m bench.turns` (or `make bench`); it starts a private stack.
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.load import new_session
+from bench.procfs import cpu_seconds, port_holders
 from bench.report import Chart, Row, format_summary, say, write_report
 from bench.stats import summarize
 from knowledge_base.faqs import load_knowledge_base
@@ -43,6 +45,11 @@ GREETING = ("hi", "Hello")
 STATIC_INTENT = {"name": "EXTERNAL_agent_joined", "entities": {"agent_name": "Dana"}}
 # The issue's requirement: a FAQ turn sustains at least this share of a static one's rate.
 STATIC_SHARE_TARGET = 0.6
+# One conversation of this many FAQ turns, measured in blocks: the first is the baseline.
+LONG_CONVERSATION_TURNS = 100
+LONG_CONVERSATION_BLOCK = 25
+# Faster than a person writes, past the chat limit for one conversation: raised here.
+CHAT_LIMIT_PER_SESSION = "1000 per minute"
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,26 @@ def rest_turns(url: str, turns: list[Turn]) -> Send:
     return send
 
 
+async def one_conversation(
+    url: str, turns: list[Turn], rasa_pid: int
+) -> tuple[list[float], list[float]]:
+    """Send LONG_CONVERSATION_TURNS turns in one conversation, one after another; return
+    each one's latency and Rasa's CPU milliseconds per turn in each block of them."""
+    sender = uuid.uuid4().hex
+    latencies: list[float] = []
+    cpu_per_turn: list[float] = []
+    async with new_session() as session:
+        for start in range(0, LONG_CONVERSATION_TURNS, LONG_CONVERSATION_BLOCK):
+            cpu_before = cpu_seconds(rasa_pid)
+            for n in range(start, start + LONG_CONVERSATION_BLOCK):
+                elapsed, _ = await timed_turn(session, url, sender, turns[n % len(turns)])
+                latencies.append(elapsed)
+            used = cpu_seconds(rasa_pid) - cpu_before
+            cpu_per_turn.append(used * 1000 / LONG_CONVERSATION_BLOCK)
+            say(f"  one conversation: {start + LONG_CONVERSATION_BLOCK} turns")
+    return latencies, cpu_per_turn
+
+
 def static_turns(rasa_url: str, token: str) -> Send:
     """Return a sender of the static response."""
 
@@ -182,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"starting a private stack; load average {load_before:.1f}")
     with (
         tempfile.TemporaryDirectory(prefix="bench-turns-") as workdir,
-        running_stack(Path(workdir)) as stack,
+        running_stack(Path(workdir), CHAT_LIMIT_PER_SESSION=CHAT_LIMIT_PER_SESSION) as stack,
     ):
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         say(f"{args.turns} greeting turns ('hi' -> action_small_talk), one at a time")
@@ -206,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         faq_rate, faq_loaded = asyncio.run(
             sustained(rest_turns(url, questions), args.customers, args.seconds)
         )
+        say(f"one conversation of {LONG_CONVERSATION_TURNS} FAQ turns, one at a time")
+        (rasa_pid,) = port_holders(int(stack.env["RASA_PORT"]))
+        long_latencies, long_cpu = asyncio.run(one_conversation(url, questions, rasa_pid))
     load_after = os.getloadavg()[0]
 
     faq, baseline = summarize(answered), summarize(greeted)
@@ -240,6 +270,20 @@ def main(argv: list[str] | None = None) -> int:
             higher_is_better=True,
         ),
         Row("FAQ turn p95 under load", loaded.p95, "ms", baseline_loaded.p95),
+        Row(
+            f"Rasa CPU per FAQ turn, last {LONG_CONVERSATION_BLOCK} of one conversation",
+            long_cpu[-1],
+            "ms",
+            long_cpu[0],
+            note=f"baseline: its first {LONG_CONVERSATION_BLOCK} turns",
+        ),
+        Row(
+            f"FAQ turn p50, last {LONG_CONVERSATION_BLOCK} of one conversation",
+            summarize(long_latencies[-LONG_CONVERSATION_BLOCK:]).p50,
+            "ms",
+            summarize(long_latencies[:LONG_CONVERSATION_BLOCK]).p50,
+            note=f"{LONG_CONVERSATION_TURNS} turns in all",
+        ),
     ]
     charts = [
         Chart(
@@ -265,6 +309,14 @@ def main(argv: list[str] | None = None) -> int:
             ylabel="turns per second",
             target=RASA_ANCHOR_TURNS_PER_S,
             caption="The dashed line is the anchor Rasa's team quotes, not a target.",
+        ),
+        Chart(
+            f"One conversation of {LONG_CONVERSATION_TURNS} FAQ turns",
+            {"FAQ turn": long_latencies},
+            kind="series",
+            xlabel="turn of the conversation",
+            caption="Each turn's latency, one after another: what a turn costs as the "
+            "conversation Rasa reads and predicts from grows.",
         ),
     ]
     notes = [
