@@ -22,9 +22,9 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 
-# Conversations whose rows are kept, the least recently served forgotten first: a few
-# hundred kilobytes each after a hundred turns.
-KEPT_CONVERSATIONS = 500
+# Events kept, of the conversations served last: about 1.6 KiB each in memory (a 100-turn
+# conversation holds 1,035 events), so some 80 MiB.
+KEPT_EVENTS = 50_000
 
 
 @dataclass
@@ -41,6 +41,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, KeptSession] = OrderedDict()
+        self._kept_events = 0
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Return the conversation's current session, as SQLTrackerStore does."""
@@ -53,7 +54,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
 
     def _read(self, sender_id: str) -> KeptSession:
         columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
-        kept = self._kept.pop(sender_id, None)
+        kept = self._forget(sender_id)
         with self.session_scope() as session:
             new = []
             if kept is not None:
@@ -77,6 +78,13 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             kept.events += deserialise_events([json.loads(data) for _, _, data in new])
         if kept.events:
             self._kept[sender_id] = kept
-            while len(self._kept) > KEPT_CONVERSATIONS:
-                self._kept.popitem(last=False)
+            self._kept_events += len(kept.events)
+            while self._kept_events > KEPT_EVENTS:
+                self._forget(next(iter(self._kept)))
+        return kept
+
+    def _forget(self, sender_id: str) -> KeptSession | None:
+        kept = self._kept.pop(sender_id, None)
+        if kept is not None:
+            self._kept_events -= len(kept.events)
         return kept

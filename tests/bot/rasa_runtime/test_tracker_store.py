@@ -7,6 +7,7 @@ import asyncio
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -55,20 +56,20 @@ class IncrementalSQLTrackerStoreTest(unittest.TestCase):
         """A store as one Rasa instance has it, on the test's database."""
         return IncrementalSQLTrackerStore(domain=DOMAIN, host=self.url)
 
-    def add(self, store: SQLTrackerStore, events: list[Event]) -> None:
-        """Add events to the conversation through `store`, as a turn of Rasa does."""
-        tracker = asyncio.run(store.retrieve(SENDER)) or DialogueStateTracker(SENDER, DOMAIN.slots)
+    def add(self, store: SQLTrackerStore, events: list[Event], sender: str = SENDER) -> None:
+        """Add events to a conversation through `store`, as a turn of Rasa does."""
+        tracker = asyncio.run(store.retrieve(sender)) or DialogueStateTracker(sender, DOMAIN.slots)
         for event in events:
             tracker.update(event)
         asyncio.run(store.save(tracker))
 
-    def read(self, store: SQLTrackerStore) -> list[dict]:
-        tracker = asyncio.run(store.retrieve(SENDER))
+    def read(self, store: SQLTrackerStore, sender: str = SENDER) -> list[dict]:
+        tracker = asyncio.run(store.retrieve(sender))
         assert tracker is not None
         return [event.as_dict() for event in tracker.events]
 
-    def rasas_own_read(self) -> list[dict]:
-        return self.read(SQLTrackerStore(domain=DOMAIN, host=self.url))
+    def rasas_own_read(self, sender: str = SENDER) -> list[dict]:
+        return self.read(SQLTrackerStore(domain=DOMAIN, host=self.url), sender)
 
     def test_a_conversation_reads_back_as_rasas_store_reads_it_turn_after_turn(self) -> None:
         self.add(self.store, new_session())
@@ -112,6 +113,16 @@ class IncrementalSQLTrackerStoreTest(unittest.TestCase):
         self.assertEqual(self.read(self.store), self.rasas_own_read())
         said = [event["text"] for event in self.read(self.store) if event["event"] == "user"]
         self.assertEqual(said, ["question 3"])
+
+    def test_past_its_bound_the_store_forgets_the_conversations_served_longest_ago(self) -> None:
+        senders = [f"customer-{number}" for number in range(3)]
+        with mock.patch("bot.tracker_store.KEPT_EVENTS", 12):
+            for sender in senders:
+                self.add(self.store, new_session() + turn(1) + turn(2), sender)
+                self.read(self.store, sender)
+            self.assertLessEqual(self.store._kept_events, 12)
+            for sender in senders:
+                self.assertEqual(self.read(self.store, sender), self.rasas_own_read(sender))
 
     def test_an_unknown_conversation_is_none(self) -> None:
         self.assertIsNone(asyncio.run(self.store.retrieve("nobody")))
