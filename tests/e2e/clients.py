@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import queue
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import requests
@@ -18,6 +21,8 @@ REPLY_TIMEOUT_S = 30
 # What the bot says first when a turn runs long (bot/busy.py); the reply still follows.
 BUSY_NOTICE = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_busy")
 QUIET_PERIOD_S = 4
+# A browser's EventSource waits about this long before it opens a stream that ended again.
+STREAM_RETRY_S = 1
 
 
 class WidgetClient(WidgetSocket):
@@ -115,6 +120,45 @@ def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -
     )
     assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
     return response.json()
+
+
+@contextmanager
+def on_duty(stack: Stack, token: str) -> Iterator[None]:
+    """Keep the agent of `token` on duty, as their open console does: an event stream held
+    open (again when it ends, as a browser's EventSource does) marks them seen at every
+    wake-up (handoff_server/events.py).
+
+    Without it the agent is on duty for two minutes after their last call, and a customer
+    who asks for a person later, on a slow machine, is asked to leave a message instead.
+    """
+    stop = threading.Event()
+    held: list[requests.Response] = []
+
+    def hold() -> None:
+        while not stop.is_set():
+            # A stream ends with its worker (killed in some tests) or when closed below.
+            with suppress(requests.RequestException, OSError, AttributeError, ValueError):
+                stream = requests.get(
+                    f"{stack.handoff_url}/api/stream",
+                    headers={"Authorization": f"Bearer {token}"},
+                    stream=True,
+                    timeout=(10, None),
+                )
+                held[:] = [stream]
+                if not stop.is_set():
+                    for _ in stream.iter_content(chunk_size=None):
+                        pass
+            stop.wait(STREAM_RETRY_S)
+
+    holder = threading.Thread(target=hold, name="agent-on-duty", daemon=True)
+    holder.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for stream in held:
+            stream.close()
+        holder.join(timeout=REPLY_TIMEOUT_S)
 
 
 def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from scripts.stack import Stack, running_stack
+from tests.e2e.clients import on_duty
 from tests.e2e.pages import CHROMIUM, CHROMIUM_ARGS
 
 CSP_VIOLATION = "CSP violation:"
@@ -70,9 +71,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 @pytest.fixture(scope="session")
-def agent_token(stack: Stack) -> str:
-    """Create an agent account through the CLI and log in as that agent."""
-    return stack.log_in("alice", stack.create_agent("alice"))
+def agent_token(stack: Stack) -> Iterator[str]:
+    """Create an agent account through the CLI, log in as that agent and stay on duty."""
+    token = stack.log_in("alice", stack.create_agent("alice"))
+    with on_duty(stack, token):
+        yield token
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from tests.e2e.clients import (
     WidgetClient,
     agent_api,
     claimed_by_an_agent,
+    on_duty,
     wait_for,
 )
 from tests.e2e.conftest import watched
@@ -78,8 +79,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def agent_token(stack: Stack) -> str:
-    return stack.log_in("alice", stack.create_agent("alice"))
+def agent_token(stack: Stack) -> Iterator[str]:
+    token = stack.log_in("alice", stack.create_agent("alice"))
+    with on_duty(stack, token):
+        yield token
 
 
 @pytest.fixture(scope="module")
