@@ -23,6 +23,8 @@ BUSY_NOTICE = response_text(REPO_ROOT / "bot" / "domain.yml", "utter_busy")
 QUIET_PERIOD_S = 4
 # A browser's EventSource waits about this long before it opens a stream that ended again.
 STREAM_RETRY_S = 1
+# An agent's stream quiet this long is opened again (opening one marks the agent seen too).
+QUIET_STREAM_S = 10
 
 
 class WidgetClient(WidgetSocket):
@@ -125,29 +127,29 @@ def agent_api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -
 @contextmanager
 def on_duty(stack: Stack, token: str) -> Iterator[None]:
     """Keep the agent of `token` on duty, as their open console does: an event stream held
-    open (again when it ends, as a browser's EventSource does) marks them seen at every
-    wake-up (handoff_server/events.py).
+    open, and opened again when it ends (as a browser's EventSource does), marks them seen.
 
     Without it the agent is on duty for two minutes after their last call, and a customer
     who asks for a person later, on a slow machine, is asked to leave a message instead.
     """
     stop = threading.Event()
-    held: list[requests.Response] = []
 
     def hold() -> None:
         while not stop.is_set():
-            # A stream ends with its worker (killed in some tests) or when closed below.
-            with suppress(requests.RequestException, OSError, AttributeError, ValueError):
-                stream = requests.get(
+            # A stream ends with its worker (killed in some tests), or quiet after a while:
+            # this thread is then free to see `stop`, and no other closes it under its read.
+            with (
+                suppress(requests.RequestException),
+                requests.get(
                     f"{stack.handoff_url}/api/stream",
                     headers={"Authorization": f"Bearer {token}"},
                     stream=True,
-                    timeout=(10, None),
-                )
-                held[:] = [stream]
-                if not stop.is_set():
-                    for _ in stream.iter_content(chunk_size=None):
-                        pass
+                    timeout=(REPLY_TIMEOUT_S, QUIET_STREAM_S),
+                ) as stream,
+            ):
+                for _ in stream.iter_content(chunk_size=None):
+                    if stop.is_set():
+                        return
             stop.wait(STREAM_RETRY_S)
 
     holder = threading.Thread(target=hold, name="agent-on-duty", daemon=True)
@@ -156,9 +158,7 @@ def on_duty(stack: Stack, token: str) -> Iterator[None]:
         yield
     finally:
         stop.set()
-        for stream in held:
-            stream.close()
-        holder.join(timeout=REPLY_TIMEOUT_S)
+        holder.join(timeout=REPLY_TIMEOUT_S + QUIET_STREAM_S)
 
 
 def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any:
