@@ -161,6 +161,15 @@ def on_duty(stack: Stack, token: str) -> Iterator[None]:
         holder.join(timeout=REPLY_TIMEOUT_S + QUIET_STREAM_S)
 
 
+@contextmanager
+def agent_on_duty(stack: Stack, username: str = "alice") -> Iterator[str]:
+    """Create an agent account through the CLI, log in as that agent and stay on duty while
+    the context lasts; yield the bearer token."""
+    token = stack.log_in(username, stack.create_agent(username))
+    with on_duty(stack, token):
+        yield token
+
+
 def wait_for(condition: Any, what: str, timeout: float = REPLY_TIMEOUT_S) -> Any:
     """Poll `condition` until it returns something truthy."""
     deadline = time.monotonic() + timeout

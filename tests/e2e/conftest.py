@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from scripts.stack import Stack, running_stack
-from tests.e2e.clients import on_duty
+from tests.e2e.clients import agent_on_duty
 from tests.e2e.pages import CHROMIUM, CHROMIUM_ARGS
 
 CSP_VIOLATION = "CSP violation:"
@@ -72,9 +72,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 @pytest.fixture(scope="session")
 def agent_token(stack: Stack) -> Iterator[str]:
-    """Create an agent account through the CLI, log in as that agent and stay on duty."""
-    token = stack.log_in("alice", stack.create_agent("alice"))
-    with on_duty(stack, token):
+    with agent_on_duty(stack) as token:
         yield token
 
 

@@ -26,8 +26,8 @@ from scripts.stack import Stack, running_scaled_stack, serving_process, serving_
 from tests.e2e.clients import (
     WidgetClient,
     agent_api,
+    agent_on_duty,
     claimed_by_an_agent,
-    on_duty,
     wait_for,
 )
 from tests.e2e.conftest import watched
@@ -80,8 +80,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def agent_token(stack: Stack) -> Iterator[str]:
-    token = stack.log_in("alice", stack.create_agent("alice"))
-    with on_duty(stack, token):
+    with agent_on_duty(stack) as token:
         yield token
 
 
