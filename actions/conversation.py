@@ -1,6 +1,6 @@
 """Actions for the conversational intents; each gives way to the FAQ when the text is a question.
 
-DIET is sure of itself on short questions ("visa requirments" read as a name, "braille signs"
+NLU is sure of itself on short questions ("visa requirments" read as a name, "braille signs"
 as goodbye, "Can I add another person to my booking?" as a request for a person). The FAQ's
 score is evidence against it: a text the FAQ would answer outright, with a score above every
 NLU example of the intent (FaqEngine.is_question), is answered from the FAQ instead.
@@ -47,14 +47,14 @@ class YieldsToFaq(UsesHandoffClient, Action, ABC):
     ) -> list[EventType]:
         if tracker.get_slot("handoff_offered") and intent_of(tracker) in ANSWERS_TO_AN_OFFER:
             # A yes or no to the person just offered is an answer, never a question. Any other
-            # message may be one: DIET read "Can I change the date of my cruise?", asked while
+            # message may be one: NLU read "Can I change the date of my cruise?", asked while
             # a person was on offer, as a request for one.
             return self.reply(None, dispatcher, tracker)
         faq = self.faq
         try:
             decision = faq.decide(tracker)
         except Exception:
-            # The FAQ's opinion is only evidence: without it, DIET's intent stands.
+            # The FAQ's opinion is only evidence: without it, the classifier's intent stands.
             logger.exception("FAQ search failed; replying to the intent as classified")
             return self.reply(None, dispatcher, tracker)
         if faq.engine.is_question(decision, intent_of(tracker)):
@@ -75,7 +75,7 @@ class YieldsToFaq(UsesHandoffClient, Action, ABC):
 
 
 def intent_of(tracker: Tracker) -> str:
-    """Return the intent DIET gave the latest message."""
+    """Return the intent the classifier gave the latest message."""
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 TONIGHT = re.compile(r"\b(tonight|this evening|later today)\b", re.IGNORECASE)
 # Words without which a text is no question about the programme or the way somewhere,
-# however sure DIET is ("what is the capital of Peru" is what's on to it, at 0.94).
+# however sure the intent classifier is ("what is the capital of Peru" is what's on to it, at 0.94).
 PROGRAMME_WORDS = re.compile(
     r"\b(on|now|today|tonight|tomorrow|next|later|evening|afternoon|morning|programme|program"
     r"|schedule|happening|events?|activit\w*|shows?|music|entertainment|starts?|playing)\b",
@@ -125,7 +125,7 @@ def whats_on_messages(venue: Venue, now: datetime, text: str, here: Place | None
 class VenueAction(YieldsToFaq):
     """Answer from the venue, unless the FAQ answers the text outright with another topic.
 
-    DIET hears "how much is a beer at the bar" as directions and "birthday cake on board" as
+    NLU hears "how much is a beer at the bar" as directions and "birthday cake on board" as
     what's on; the FAQ knows them. The FAQs the venue answers live (tagged `live_topic`:
     the programme, directions) never take the question back. A text that is not about the
     venue at all (`about_the_venue`) gets the FAQ's own reply: an honest "I don't know"

@@ -2,7 +2,7 @@
 
 Every question and paraphrase of the web FAQs, and a seeded typo of each, is the first message
 of a fresh REST conversation on a private stack; it is routed right when the bot's first reply
-is its FAQ's answer or a suggestion with that FAQ first. The same-run baseline is DIET alone:
+is its FAQ's answer or a suggestion with that FAQ first. The same-run baseline is NLU alone:
 the share of those texts that Rasa's NLU (`/model/parse`) sends to the FAQ by itself, as
 ask_question or nlu_fallback, before the FAQ's own evidence is heard.
 Run: `.venv/bin/python -m bench.routing` (or `make bench`).
@@ -41,7 +41,7 @@ def ask(stack: Stack, text: str) -> list[dict[str, Any]]:
     return list(response.json())
 
 
-def diet_intent(stack: Stack, text: str) -> str:
+def nlu_intent(stack: Stack, text: str) -> str:
     """Return the intent Rasa's NLU alone gives the text."""
     response = requests.post(
         f"{stack.rasa_url}/model/parse",
@@ -75,14 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         running_stack(Path(workdir)) as stack,
     ):
         replies = ask_all(stack, questions)
-        intents = [diet_intent(stack, question.text) for question in questions]
+        intents = [nlu_intent(stack, question.text) for question in questions]
     right = [
         reached_its_faq(question, answer, did_you_mean)
         for question, answer in zip(questions, replies, strict=True)
     ]
-    by_diet = [intent in FAQ_INTENTS for intent in intents]
+    by_nlu = [intent in FAQ_INTENTS for intent in intents]
     missed = [
-        f"{q.text!r} ({q.faq.id}; DIET: {intent}) heard {(answer[:1] or [{}])[0].get('text')!r}"
+        f"{q.text!r} ({q.faq.id}; NLU: {intent}) heard {(answer[:1] or [{}])[0].get('text')!r}"
         for q, answer, intent, ok in zip(questions, replies, intents, right, strict=True)
         if not ok
     ]
@@ -96,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             f"routed to their FAQ, {group} ({sum(members)} texts)",
             share(right, members),
             "%",
-            baseline=share(by_diet, members),
+            baseline=share(by_nlu, members),
             target=TARGET_PERCENT if group == "all" else None,
             higher_is_better=True,
-            note="baseline: DIET alone sends it to the FAQ",
+            note="baseline: NLU alone sends it to the FAQ",
         )
         for group, members in groups.items()
     ]
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         Chart(
             "Texts of the knowledge base that reach their FAQ",
             {
-                "DIET alone": [row.baseline or 0.0 for row in rows],
+                "NLU alone": [row.baseline or 0.0 for row in rows],
                 "with the FAQ's evidence": [row.value for row in rows],
             },
             categories=list(groups),
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     notes = [
-        "DIET's other intents for these texts: "
+        "NLU's other intents for these texts: "
         + ", ".join(f"{intent} {count}" for intent, count in diverted.most_common()),
         f"Missed ({len(missed)}): " + ("; ".join(missed) or "none"),
     ]

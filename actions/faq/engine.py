@@ -162,10 +162,10 @@ class FaqEngine:
         return [int(value) for value in np.rint(vector * EMBEDDING_SCALE)]
 
     def is_question(self, decision: Decision, intent: str | None) -> bool:
-        """Tell whether a text that DIET gave `intent` is a question for the FAQ after all.
+        """Tell whether a text that NLU gave `intent` is a question for the FAQ after all.
 
         It is when the FAQ answers it outright and its best FAQ outscores every NLU example of
-        that intent (actions.faq.intents); a mere suggestion never overrules DIET.
+        that intent (actions.faq.intents); a mere suggestion never overrules the classifier.
         """
         most = self._current().index.intent_scores.get(intent or "")
         return decision.kind == "answer" and most is not None and decision.hits[0].score > most
@@ -230,7 +230,7 @@ class FaqEngine:
             if not index.intent_scores:
                 logger.info(
                     "the FAQ index in %s was built without NLU data (--nlu-dir): no text that "
-                    "DIET gives a conversational intent will be answered from the FAQ",
+                    "the classifier gives a conversational intent will be answered from the FAQ",
                     self.index_dir,
                 )
             self._snapshot = _Snapshot.of(faqs, index)

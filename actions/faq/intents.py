@@ -1,6 +1,6 @@
-"""How strongly the FAQ claims each conversational intent's own examples: evidence against DIET.
+"""How strongly the FAQ claims each conversational intent's own examples: evidence against NLU.
 
-DIET classifies short questions confidently into small talk ("visa requirements" as a name,
+NLU puts short questions confidently into small talk ("visa requirements" as a name,
 "braille signs" as goodbye). The FAQ engine's score says how much a text looks like a known
 question; measured on the NLU training examples of each intent, its highest value there is the
 most an FAQ ever claims a real greeting, name or request for a person. A text the best FAQ

@@ -75,7 +75,7 @@ def make_tracker(
 class FakeEngine(FaqEngine):
     """Return a fixed decision, or raise, and record the channel asked.
 
-    `question` says whether the FAQ claims a text DIET gave a conversational intent.
+    `question` says whether the FAQ claims a text the classifier gave a conversational intent.
     """
 
     def __init__(self, decision: Decision | Exception, question: bool = False) -> None:

@@ -77,7 +77,7 @@ def test_whats_on_now_at_a_kiosk_gives_the_event_and_the_way_there(ship, dispatc
 def test_a_question_about_anything_else_gets_an_honest_i_dont_know(
     ship, dispatcher, action, text, intent
 ):
-    # DIET is sure of both (0.94, 0.95); neither names the programme, a place or a way.
+    # The classifier was sure of both (0.94, 0.95); neither names the programme, a place or a way.
     venue_action = whats_on(ship, "2026-12-01T21:45") if action == "whats_on" else directions(ship)
     ask(venue_action, dispatcher, text, intent, AT_RECEPTION_KIOSK)
     assert [message.get("response") for message in dispatcher.messages] == ["utter_dont_know"]
@@ -206,7 +206,7 @@ def test_nobody_on_duty_sends_the_kiosk_guest_to_the_nearest_desk_not_for_an_ema
 
 
 def test_a_question_the_faq_answers_outright_on_another_topic_gets_its_answer(ship, dispatcher):
-    # DIET may hear a question as "what's on"; the FAQ knows better.
+    # The classifier may hear a question as "what's on"; the FAQ knows better.
     engine = FakeEngine(decision("answer", REFUND))
     said = ask(
         ActionWhatsOn(FakeHandoffClient(), engine, venue=ship),

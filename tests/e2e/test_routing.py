@@ -2,7 +2,7 @@
 
 The knowledge base is free labelled data for the dialogue: each question, paraphrase and a
 seeded typo of it is the first message of a fresh conversation, and must get its FAQ's answer
-or a suggestion with it first, whatever DIET makes of it.
+or a suggestion with it first, whatever the intent classifier makes of it.
 """
 
 from __future__ import annotations

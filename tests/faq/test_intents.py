@@ -1,4 +1,4 @@
-"""The FAQ's evidence against DIET: how strongly it claims each intent's own NLU examples."""
+"""The FAQ's evidence against NLU: how strongly it claims each intent's own NLU examples."""
 
 from __future__ import annotations
 
