@@ -8,19 +8,33 @@ for the rows after them: what this process saved since, or what another Rasa ins
 (the scaled-out stack). Rasa only ever adds rows, and a conversation's rows are written one
 turn at a time, under its lock, so what is kept never goes stale. Each tracker gets copies
 of the kept events: Rasa sets attributes of the events it is given (their metadata).
+
+Saving, Rasa counts the session's rows to know which of the tracker's events are new (6% of
+its time on a FAQ turn); the kept session already says how many there are, unless a row was
+added since it was read (the last row's id tells).
+
+On SQLite the database file is put in write-ahead-log mode: a commit then writes and syncs
+the log once, where the rollback journal wrote and synced the journal and the file, and
+Rasa commits at every turn. It stays as durable; readers no longer wait for a writer.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import func
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # Events kept, of the conversations served last: about 1.6 KiB each in memory (a 100-turn
 # conversation holds 1,035 events), so some 80 MiB.
@@ -42,6 +56,9 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, KeptSession] = OrderedDict()
         self._kept_events = 0
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode = WAL")
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Return the conversation's current session, as SQLTrackerStore does."""
@@ -51,6 +68,17 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         return DialogueStateTracker.from_events(
             sender_id, [copy.copy(event) for event in kept.events], self.domain.slots
         )
+
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
+        """Return the tracker's events not stored yet, as SQLTrackerStore does."""
+        kept = self._kept.get(tracker.sender_id)
+        if kept is None or kept.last_id != self._last_id(session, tracker.sender_id):
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, len(kept.events), None)
+
+    def _last_id(self, session: Session, sender_id: str) -> int | None:
+        query = session.query(func.max(self.SQLEvent.id))
+        return query.filter(self.SQLEvent.sender_id == sender_id).scalar()
 
     def _read(self, sender_id: str) -> KeptSession:
         columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)

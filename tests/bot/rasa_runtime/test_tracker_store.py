@@ -124,5 +124,35 @@ class IncrementalSQLTrackerStoreTest(unittest.TestCase):
             for sender in senders:
                 self.assertEqual(self.read(self.store, sender), self.rasas_own_read(sender))
 
+    def test_a_turn_of_a_conversation_it_holds_is_saved_without_counting_the_rows(self) -> None:
+        self.add(self.store, new_session() + turn(1))
+        with mock.patch.object(
+            SQLTrackerStore, "_additional_events", side_effect=AssertionError("counted")
+        ):
+            self.add(self.store, turn(2))
+        self.assertEqual(self.read(self.store), self.rasas_own_read())
+
+    def test_rows_another_instance_added_since_the_read_are_counted(self) -> None:
+        # A tracker saved by a store whose read is stale (no lock held): the store does as
+        # Rasa's own does, it counts the rows, and writes exactly what Rasa's would.
+        first, second, third = new_session() + turn(1), turn(2), turn(3)
+        rasas = SQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{self.folder.name}/rasa2.db")
+        for store in (self.store, rasas):
+            self.add(store, first)
+        stale = asyncio.run(self.store.retrieve(SENDER))
+        assert stale is not None
+        for event in third:
+            stale.update(event)
+        self.add(self.instance(), second)
+        self.add(rasas, second)
+        for store in (self.store, rasas):
+            asyncio.run(store.save(stale))
+        self.assertEqual(self.rasas_own_read(), self.read(rasas))
+
+    def test_the_sqlite_file_is_in_write_ahead_log_mode(self) -> None:
+        with sa.create_engine(self.url).connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        self.assertEqual(mode, "wal")
+
     def test_an_unknown_conversation_is_none(self) -> None:
         self.assertIsNone(asyncio.run(self.store.retrieve("nobody")))
