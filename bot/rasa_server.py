@@ -19,6 +19,7 @@ from bot.action_results import validate_action_results_once
 from bot.action_timeout import time_action_calls
 from bot.pushes import deliver_pushes_once
 from bot.settings import bot_settings
+from bot.tracker_store import require_a_database
 from pii.masking import masker
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ async def before_start(app: Sanic, *_: Any) -> None:
 
 
 async def after_start(app: Sanic, *_: Any) -> None:
-    """Once the model is loaded: time action calls, then freeze the loaded objects."""
+    """Once the model is loaded: refuse to run without a tracker database, time action calls,
+    then freeze the loaded objects."""
     if _first_time(app, "after_start"):
+        require_a_database(app.ctx.agent.tracker_store)
         await time_action_calls(app)
         freeze_loaded_objects()
 

@@ -28,7 +28,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    InMemoryTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+)
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
@@ -119,3 +124,23 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         if kept is not None:
             self._kept_events -= len(kept.events)
         return kept
+
+
+class NoTrackerDatabase(RuntimeError):
+    """Rasa would keep the conversations in memory only: lost at its next restart."""
+
+
+def require_a_database(store: TrackerStore) -> None:
+    """Refuse to serve when Rasa's tracker store is its in-memory one.
+
+    Rasa falls back to it, with a mere warning, when the configured store's class cannot be
+    imported (`_load_from_module_name_in_endpoint_config`): a typo in `bot/endpoints.yml` or
+    a broken import would lose every conversation at the next restart, silently.
+    """
+    # The agent wraps the configured store; the wrapper names it only privately.
+    configured = store._tracker_store if isinstance(store, FailSafeTrackerStore) else store
+    if isinstance(configured, InMemoryTrackerStore):
+        raise NoTrackerDatabase(
+            "Rasa's tracker store is in memory: conversations would be lost at every restart. "
+            "Check tracker_store in bot/endpoints.yml and that its class imports."
+        )

@@ -10,7 +10,7 @@ from pathlib import Path
 from unittest import mock
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -23,7 +23,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_store import IncrementalSQLTrackerStore
+from bot.tracker_store import IncrementalSQLTrackerStore, NoTrackerDatabase, require_a_database
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DOMAIN = Domain.load(str(REPO_ROOT / "bot" / "domain.yml"))
@@ -156,3 +156,16 @@ class IncrementalSQLTrackerStoreTest(unittest.TestCase):
 
     def test_an_unknown_conversation_is_none(self) -> None:
         self.assertIsNone(asyncio.run(self.store.retrieve("nobody")))
+
+
+class RequiringADatabase(unittest.TestCase):
+    def test_rasa_refuses_to_serve_on_the_store_it_falls_back_to_when_ours_fails_to_import(
+        self,
+    ) -> None:
+        with self.assertRaisesRegex(NoTrackerDatabase, "bot/endpoints.yml"):
+            require_a_database(FailSafeTrackerStore(InMemoryTrackerStore(DOMAIN)))
+
+    def test_a_database_store_serves(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            store = IncrementalSQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{folder}/rasa.db")
+            require_a_database(FailSafeTrackerStore(store))
