@@ -96,8 +96,8 @@ def cache_minimal_graph_schemas() -> None:
     at every run.
 
     Rasa runs its graph three times in a FAQ turn (the message's NLU, then a prediction after
-    each action), and each run walks the graph's dependencies again, recursively, copying
-    them: 6% of Rasa's time on a FAQ turn (py-spy). A loaded model's graph never changes.
+    each action), and each run walks the graph's dependencies again, recursively: 6% of
+    Rasa's time on a FAQ turn (py-spy). A loaded model's graph never changes.
     """
     if hasattr(GraphSchema.minimal_graph_schema, "__wrapped__"):
         return
