@@ -175,10 +175,20 @@ def static_turns(rasa_url: str, token: str) -> Send:
     return send
 
 
-async def sustained(send: Send, customers: int, seconds: float) -> tuple[float, list[float]]:
-    """Keep `customers` conversations busy for `seconds`; return turns/s and latencies."""
+@dataclass(frozen=True)
+class Sustained:
+    """Turns per second under load, their latencies, and Rasa's CPU milliseconds per turn."""
+
+    rate: float
+    latencies: list[float]
+    rasa_cpu_ms: float
+
+
+async def sustained(send: Send, customers: int, seconds: float, rasa_pid: int) -> Sustained:
+    """Keep `customers` conversations busy for `seconds`; return what they measured."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
+    cpu_before = cpu_seconds(rasa_pid)
 
     async def customer(offset: int, session: aiohttp.ClientSession) -> None:
         senders, sender = Customers(), None
@@ -191,7 +201,9 @@ async def sustained(send: Send, customers: int, seconds: float) -> tuple[float, 
     started = time.perf_counter()
     async with new_session() as session:
         await asyncio.gather(*(customer(number * 7, session) for number in range(customers)))
-    return len(latencies) / (time.perf_counter() - started), latencies
+    rate = len(latencies) / (time.perf_counter() - started)
+    cpu_ms = 1000 * (cpu_seconds(rasa_pid) - cpu_before) / max(1, len(latencies))
+    return Sustained(rate, latencies, cpu_ms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,30 +228,31 @@ def main(argv: list[str] | None = None) -> int:
         greeted = asyncio.run(one_at_a_time(url, greeting, args.turns, "greeting"))
         say(f"{args.turns} FAQ turns ({len(questions)} different questions), one at a time")
         answered = asyncio.run(one_at_a_time(url, questions, args.turns, "FAQ"))
+        (rasa_pid,) = port_holders(int(stack.env["RASA_PORT"]))
         at_once = f"{args.customers} customers at once for {args.seconds:.0f} s"
         say(f"{at_once}: static responses (no NLU, no action server)")
-        static_rate, static_loaded = asyncio.run(
+        static = asyncio.run(
             sustained(
                 static_turns(stack.rasa_url, stack.env["RASA_API_TOKEN"]),
                 args.customers,
                 args.seconds,
+                rasa_pid,
             )
         )
         say(f"{at_once}: greeting turns")
-        greeting_rate, greeting_loaded = asyncio.run(
-            sustained(rest_turns(url, greeting), args.customers, args.seconds)
+        greetings = asyncio.run(
+            sustained(rest_turns(url, greeting), args.customers, args.seconds, rasa_pid)
         )
         say(f"{at_once}: FAQ turns")
-        faq_rate, faq_loaded = asyncio.run(
-            sustained(rest_turns(url, questions), args.customers, args.seconds)
+        faqs = asyncio.run(
+            sustained(rest_turns(url, questions), args.customers, args.seconds, rasa_pid)
         )
         say(f"one conversation of {LONG_CONVERSATION_TURNS} FAQ turns, one at a time")
-        (rasa_pid,) = port_holders(int(stack.env["RASA_PORT"]))
         long_latencies, long_cpu = asyncio.run(one_conversation(url, questions, rasa_pid))
     load_after = os.getloadavg()[0]
 
     faq, baseline = summarize(answered), summarize(greeted)
-    loaded, baseline_loaded = summarize(faq_loaded), summarize(greeting_loaded)
+    loaded, baseline_loaded = summarize(faqs.latencies), summarize(greetings.latencies)
     rows = [
         Row("FAQ turn p50 (one at a time)", faq.p50, "ms", baseline.p50, note="baseline: greeting"),
         Row("FAQ turn p95 (one at a time)", faq.p95, "ms", baseline.p95, note=f"n={faq.count}"),
@@ -251,23 +264,30 @@ def main(argv: list[str] | None = None) -> int:
         ),
         Row(
             f"sustained FAQ turns/s ({args.customers} customers)",
-            faq_rate,
+            faqs.rate,
             "turns/s",
-            greeting_rate,
+            greetings.rate,
             note=f"anchor: Rasa quotes ~{RASA_ANCHOR_TURNS_PER_S:.0f}/s per instance",
         ),
         Row(
             f"sustained static responses/s ({args.customers} customers)",
-            static_rate,
+            static.rate,
             "turns/s",
             note="Rasa's floor: no NLU, no action server",
         ),
         Row(
             "FAQ turns/s as a share of static responses/s",
-            100 * faq_rate / static_rate,
+            100 * faqs.rate / static.rate,
             "%",
             target=100 * STATIC_SHARE_TARGET,
             higher_is_better=True,
+        ),
+        Row(
+            "Rasa CPU per FAQ turn under load",
+            faqs.rasa_cpu_ms,
+            "ms",
+            static.rasa_cpu_ms,
+            note=f"baseline: static response; greeting {greetings.rasa_cpu_ms:.1f} ms",
         ),
         Row("FAQ turn p95 under load", loaded.p95, "ms", baseline_loaded.p95),
         Row(
@@ -294,15 +314,15 @@ def main(argv: list[str] | None = None) -> int:
         Chart(
             f"Sustained load: {args.customers} customers writing at once",
             {
-                "FAQ answer": faq_loaded,
-                "greeting": greeting_loaded,
-                "static response": static_loaded,
+                "FAQ answer": faqs.latencies,
+                "greeting": greetings.latencies,
+                "static response": static.latencies,
             },
             caption="Latency of every turn while the load ran.",
         ),
         Chart(
             "Turns per second on one Rasa instance",
-            {"measured": [static_rate, greeting_rate, faq_rate]},
+            {"measured": [static.rate, greetings.rate, faqs.rate]},
             categories=["static response", "greeting", "FAQ answer"],
             kind="bar",
             xlabel="kind of turn",
