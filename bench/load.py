@@ -27,6 +27,12 @@ REQUEST_TIMEOUT_S = 10.0
 PROGRESS_EVERY_S = 5.0
 # Enough connections that a slow server queues requests on its side, not in the client's pool.
 MAX_CONNECTIONS = 256
+# A benchmark's customers all write from 127.0.0.1, faster than people do: Rasa's chat limits
+# (per conversation and per address) would refuse what it measures. Settings of `running_stack`.
+UNLIMITED_CHAT = {
+    "CHAT_LIMIT_PER_SESSION": "1000000 per minute",
+    "CHAT_LIMIT_PER_ADDRESS": "1000000 per minute",
+}
 
 
 @dataclass(frozen=True)

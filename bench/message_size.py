@@ -28,6 +28,7 @@ import requests
 
 from bench import procfs
 from bench.handoff import handoff_packet
+from bench.load import UNLIMITED_CHAT
 from bench.report import Row, format_summary, say
 from bench.stats import summarize
 from lumen.vocabulary import MAX_TEXT_CHARS
@@ -39,10 +40,6 @@ REPLY_TIMEOUT_S = 30.0
 SENTENCE = "Hello, how do I connect my laptop to the wifi in my cabin on the boat? "
 SHORT_TEXT = SENTENCE.strip()
 LONGEST_TEXT = (SENTENCE * (MAX_TEXT_CHARS // len(SENTENCE) + 1))[:MAX_TEXT_CHARS]
-UNLIMITED = {
-    "CHAT_LIMIT_PER_SESSION": "1000000 per minute",
-    "CHAT_LIMIT_PER_ADDRESS": "1000000 per minute",
-}
 
 # Send one message of a channel, wait until it is taken (REST and socket.io: answered) and
 # return how long that took in seconds.
@@ -224,7 +221,7 @@ def measure(stack: Stack, count: int) -> list[Row]:
 def private_stack() -> Iterator[Stack]:
     with (
         tempfile.TemporaryDirectory() as workdir,
-        running_stack(Path(workdir), **UNLIMITED) as stack,
+        running_stack(Path(workdir), **UNLIMITED_CHAT) as stack,
     ):
         yield stack
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.load import new_session
+from bench.load import UNLIMITED_CHAT, new_session
 from bench.procfs import cpu_seconds, port_holders
 from bench.report import Chart, Row, format_summary, say, write_report
 from bench.stats import summarize
@@ -48,8 +48,6 @@ STATIC_SHARE_TARGET = 0.6
 # One conversation of this many FAQ turns, measured in blocks: the first is the baseline.
 LONG_CONVERSATION_TURNS = 100
 LONG_CONVERSATION_BLOCK = 25
-# Faster than a person writes, past the chat limit for one conversation: raised here.
-CHAT_LIMIT_PER_SESSION = "1000 per minute"
 
 
 @dataclass(frozen=True)
@@ -221,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"starting a private stack; load average {load_before:.1f}")
     with (
         tempfile.TemporaryDirectory(prefix="bench-turns-") as workdir,
-        running_stack(Path(workdir), CHAT_LIMIT_PER_SESSION=CHAT_LIMIT_PER_SESSION) as stack,
+        running_stack(Path(workdir), **UNLIMITED_CHAT) as stack,
     ):
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         say(f"{args.turns} greeting turns ('hi' -> action_small_talk), one at a time")
