@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -251,15 +251,16 @@ class SocketCustomer(Customer):
             steps += 1
             await self.pause(self.plan.customer_pause_s)
 
-    async def say(self, text: str) -> float | None:
+    async def say(self, text: str, still_meant: Callable[[], bool] = lambda: True) -> float | None:
         """Send a message until Rasa takes it; return when it was sent the last time.
 
         A refused message is sent again after the wait Rasa asked for, as a person at the
-        widget would; None if the run ended first.
+        widget would, as long as it still means what it did (`still_meant`); None if the run
+        ended first or it no longer does.
         """
         assert self.socket is not None
         self.seen.events["socket messages"] += 1
-        while self.running():
+        while self.running() and still_meant():
             sent = self.clock()
             refused = await self.socket.say(text, self.plan.reply_timeout_s)
             if refused is None:
@@ -304,6 +305,8 @@ class SocketCustomer(Customer):
         message = f"{self.session_id}-{self.sent_to_person}"
         text = tagged(self.rng.choice(TO_PERSON), message)
         # Written while a person holds the conversation: once Rasa took it, it must reach them.
-        sent = await self.say(text)
+        # Refused (busy), it is not sent again once the bot said it is back: the customer would
+        # not, and the page, which has shown the bot back, would send it to the bot.
+        sent = await self.say(text, still_meant=self.held.is_set)
         if sent is not None:
             self.seen.customer_sent.sent(self.session_id, message, sent)
