@@ -15,7 +15,10 @@ added since it was read (the last row's id tells).
 
 On SQLite the database file is put in write-ahead-log mode: a commit then writes and syncs
 the log once, where the rollback journal wrote and synced the journal and the file, and
-Rasa commits at every turn. It stays as durable; readers no longer wait for a writer.
+Rasa commits at every turn. It stays as durable; readers no longer wait for a writer. And its
+connections are kept in a pool: SQLAlchemy 1.4 gives a SQLite file none, so every read and
+every save opened the file and closed it again, and closing the last connection of a
+write-ahead log checkpoints it into the file and syncs that (all of it on Rasa's event loop).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import copy
 import itertools
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +39,10 @@ from rasa.core.tracker_store import (
 )
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool, QueuePool
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -44,8 +50,12 @@ if TYPE_CHECKING:
 # Events kept, of the conversations served last: about 1.6 KiB each in memory (a 100-turn
 # conversation holds 1,035 events), so some 80 MiB.
 KEPT_EVENTS = 50_000
-LAST_ID = text(
-    f"SELECT max(id) FROM {SQLTrackerStore.SQLEvent.__tablename__} WHERE sender_id = :sender_id"
+# Plain SQL: building an ORM query cost more than running it.
+EVENTS_TABLE = SQLTrackerStore.SQLEvent.__tablename__
+LAST_ID = text(f"SELECT max(id) FROM {EVENTS_TABLE} WHERE sender_id = :sender_id")
+ROWS_AFTER = text(
+    f"SELECT id, type_name, data FROM {EVENTS_TABLE} "
+    "WHERE sender_id = :sender_id AND id > :last_id ORDER BY id"
 )
 
 
@@ -60,13 +70,27 @@ class KeptSession:
 class IncrementalSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that reads each row once; configured as SQLTrackerStore is."""
 
+    engine: Engine
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, KeptSession] = OrderedDict()
         self._kept_events = 0
         if self.engine.dialect.name == "sqlite":
+            self._keep_sqlite_connections()
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode = WAL")
+
+    def _keep_sqlite_connections(self) -> None:
+        if isinstance(self.engine.pool, NullPool):
+            self.engine.dispose()
+            self.engine = create_engine(
+                self.engine.url,
+                poolclass=QueuePool,
+                # Rasa runs the store on its event loop, and may hand it to a thread.
+                connect_args={"check_same_thread": False},
+            )
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Return the conversation's current session, as SQLTrackerStore does."""
@@ -85,25 +109,22 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, len(kept.events), None)
 
     def _last_id(self, session: Session, sender_id: str) -> int | None:
-        # Plain SQL: building the ORM query cost more than running it.
         return session.execute(LAST_ID, {"sender_id": sender_id}).scalar()
 
     def _read(self, sender_id: str) -> KeptSession:
-        columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
         kept = self._forget(sender_id)
-        with self.session_scope() as session:
-            new = []
-            if kept is not None:
-                new = (
-                    session.query(*columns)
-                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > kept.last_id)
-                    .order_by(self.SQLEvent.id)
-                    .all()
-                )
-            # A conversation not kept, or a new session: Rasa's own query says which rows
-            # are in the session.
-            if kept is None or any(kind == SessionStarted.type_name for _, kind, _ in new):
-                kept = KeptSession()
+        new: Sequence[Any] = []
+        if kept is not None:
+            with self.engine.connect() as connection:
+                new = connection.execute(
+                    ROWS_AFTER, {"sender_id": sender_id, "last_id": kept.last_id}
+                ).all()
+        # A conversation not kept, or a new session: Rasa's own query says which rows are in
+        # the session.
+        if kept is None or any(kind == SessionStarted.type_name for _, kind, _ in new):
+            kept = KeptSession()
+            columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
+            with self.session_scope() as session:
                 new = (
                     self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
                     .with_entities(*columns)

@@ -16,9 +16,31 @@ ANSWERS: list[dict[str, Any]] = [
         "events": [{"event": "slot", "name": "faq_result", "value": {"kind": "answer"}}],
         "responses": [{"text": "Refunds reach your card within 10 working days."}],
     },
+    {
+        "events": [
+            {"event": "slot", "name": "handoff_offered", "value": False, "timestamp": None},
+            {"event": "action", "name": "action_listen", "policy": None, "confidence": 1},
+            {
+                "event": "user",
+                "text": "where is the spa",
+                "parse_data": {"intent": {"name": "ask_question", "confidence": 0.9}},
+            },
+            {"event": "bot", "text": "Deck 4.", "metadata": {"utter_action": "utter_spa"}},
+        ],
+        "responses": [],
+    },
     {"events": [{"event": "slot"}], "responses": []},
     {"events": "not a list", "responses": []},
+    {"events": None, "responses": []},
     {"events": [], "responses": ["not an object"]},
+    {"responses": [{"text": "No events at all."}]},
+    {"events": [{"event": "no_such_kind"}], "responses": []},
+    {"events": [{"event": ["slot"], "name": "a", "value": 1}], "responses": []},
+    {"events": [{"name": "a", "value": 1}], "responses": []},
+    {"events": ["slot"], "responses": []},
+    {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "noon"}], "responses": []},
+    {"events": [{"event": "user", "parse_data": {"intent": {"confidence": "high"}}}]},
+    {"events": [{"event": "action", "name": "action_listen"}, {"event": "slot"}]},
 ]
 
 
@@ -35,7 +57,7 @@ class ValidateActionResultTest(unittest.TestCase):
     def test_invalid_answers_are_refused(self) -> None:
         action = RemoteAction("action_answer_faq", None)
         refused = [a for a in ANSWERS if verdict(validate_action_result, action, a) != "valid"]
-        self.assertEqual(len(refused), 3)
+        self.assertEqual(len(refused), 11)
 
 
 def verdict(check: Any, action: RemoteAction, answer: dict[str, Any]) -> str:

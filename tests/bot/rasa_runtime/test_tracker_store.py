@@ -154,6 +154,17 @@ class IncrementalSQLTrackerStoreTest(unittest.TestCase):
             mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         self.assertEqual(mode, "wal")
 
+    def test_turns_reuse_the_stores_connections_to_the_sqlite_file(self) -> None:
+        # Opening the file at every read and save also checkpointed the write-ahead log
+        # at every close, on Rasa's event loop.
+        self.add(self.store, new_session() + turn(1))
+        opened: list[object] = []
+        sa.event.listen(self.store.engine, "connect", lambda *_: opened.append(_))
+        for number in range(2, 6):
+            self.add(self.store, turn(number))
+        self.assertEqual(opened, [])
+        self.assertEqual(self.read(self.store), self.rasas_own_read())
+
     def test_an_unknown_conversation_is_none(self) -> None:
         self.assertIsNone(asyncio.run(self.store.retrieve("nobody")))
 
