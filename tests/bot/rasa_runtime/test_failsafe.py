@@ -372,6 +372,47 @@ class FailsafeTest(unittest.TestCase):
 
         assert asyncio.run(with_handoff_server({"/webhook": reject}, calls)) == [False, True, False]
 
+    def test_action_calls_share_a_connection_and_go_on_once_the_action_server_restarted(self):
+        async def calls() -> tuple[list[str], set[Any], bool]:
+            answers: list[str] = []
+            callers: set[Any] = set()
+
+            async def serve(port: int, name: str) -> web.AppRunner:
+                async def answer(request: web.Request) -> web.Response:
+                    callers.add(request.transport.get_extra_info("peername"))  # type: ignore
+                    return web.json_response({"events": [], "responses": [{"text": name}]})
+
+                app = web.Application()
+                app.router.add_post("/webhook", answer)
+                runner = web.AppRunner(app)
+                await runner.setup()
+                await web.TCPSite(runner, "127.0.0.1", port).start()
+                return runner
+
+            first = await serve(0, "first")
+            port = first.addresses[0][1]
+            endpoint = TimedEndpointConfig(f"http://127.0.0.1:{port}/webhook", timeout="2")
+
+            async def call() -> None:
+                answer = await endpoint.request(json={"sender_id": "guest-1"})
+                answers.append(answer["responses"][0]["text"])
+
+            for _ in range(3):
+                await call()
+            await first.cleanup()  # the action server stops, and starts again
+            second = await serve(port, "restarted")
+            try:
+                await call()
+            finally:
+                await endpoint.close()
+                await second.cleanup()
+            return answers, callers, endpoint.forget_failure("guest-1")
+
+        answers, callers, failed = asyncio.run(calls())
+        assert answers == ["first", "first", "first", "restarted"]
+        assert len(callers) == 2  # one connection for the first server's three calls
+        assert not failed
+
     def test_the_packet_is_plain_json(self):
         json.dumps(context_packet(tracker(*CONVERSATION)))
 
