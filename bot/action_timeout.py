@@ -117,3 +117,10 @@ async def time_action_calls(app: Sanic, *_: Any) -> None:
     agent.action_endpoint = TimedEndpointConfig.of(agent.action_endpoint)
     if agent.processor is not None:
         agent.processor.action_endpoint = agent.action_endpoint
+
+
+async def close_action_calls(app: Sanic, *_: Any) -> None:
+    """Close the timed endpoint's connections to the action server (a Sanic listener)."""
+    endpoint = getattr(app.ctx, "agent", None) and app.ctx.agent.action_endpoint
+    if isinstance(endpoint, TimedEndpointConfig):
+        await endpoint.close()

@@ -16,7 +16,7 @@ from rasa.engine.graph import GraphSchema
 from sanic import Blueprint, Sanic
 
 from bot.action_results import validate_action_results_once
-from bot.action_timeout import time_action_calls
+from bot.action_timeout import close_action_calls, time_action_calls
 from bot.pushes import deliver_pushes_once
 from bot.settings import bot_settings
 from bot.tracker_store import require_a_database
@@ -32,6 +32,7 @@ def attach_to(blueprint: Blueprint) -> None:
     """Prepare the server that serves `blueprint`, before it starts and once it has started."""
     blueprint.listener("before_server_start")(before_start)
     blueprint.listener("after_server_start")(after_start)
+    blueprint.listener("before_server_stop")(before_stop)
 
 
 async def before_start(app: Sanic, *_: Any) -> None:
@@ -54,6 +55,11 @@ async def after_start(app: Sanic, *_: Any) -> None:
         require_a_database(app.ctx.agent.tracker_store)
         await time_action_calls(app)
         freeze_loaded_objects()
+
+
+async def before_stop(app: Sanic, *_: Any) -> None:
+    if _first_time(app, "before_stop"):
+        await close_action_calls(app)
 
 
 def _first_time(app: Sanic, step: str) -> bool:
