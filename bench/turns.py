@@ -5,8 +5,10 @@ the same round trip to `action_small_talk`, which finds it is no FAQ question an
 difference is the cost of answering (and of the tracker an answer writes). Then
 sustained turns per second with several customers writing at once, for both kinds of turn
 and for Rasa's floor: a static response (`utter_agent_joined`, triggered through Rasa's HTTP
-API) that needs neither NLU nor the action server. Last, one long conversation: what a turn
-costs Rasa as the conversation grows, beside its first turns.
+API) that needs neither NLU nor the action server, and NLU alone (Rasa's `/model/parse`): no
+FAQ turn can cost Rasa less than a static one plus its NLU, which bounds the FAQ turn's share
+of the static rate. Last, one long conversation: what a turn costs Rasa as the conversation
+grows, beside its first turns.
 Run with `.venv/bin/python -m bench.turns` (or `make bench`); it starts a private stack.
 """
 
@@ -164,6 +166,23 @@ async def one_conversation(
     return latencies, cpu_per_turn
 
 
+def parses(rasa_url: str, token: str, turns: list[Turn]) -> Send:
+    """Return a sender of the `n`th of `turns` to NLU alone."""
+
+    async def send(session: aiohttp.ClientSession, _: str, n: int) -> float:
+        started = time.perf_counter()
+        async with session.post(
+            f"{rasa_url}/model/parse",
+            params={"token": token},
+            json={"text": turns[n % len(turns)].text},
+        ) as response:
+            response.raise_for_status()
+            await response.read()
+        return (time.perf_counter() - started) * 1000
+
+    return send
+
+
 def static_turns(rasa_url: str, token: str) -> Send:
     """Return a sender of the static response."""
 
@@ -237,6 +256,15 @@ def main(argv: list[str] | None = None) -> int:
                 rasa_pid,
             )
         )
+        say(f"{at_once}: NLU alone (the FAQ questions)")
+        parsed = asyncio.run(
+            sustained(
+                parses(stack.rasa_url, stack.env["RASA_API_TOKEN"], questions),
+                args.customers,
+                args.seconds,
+                rasa_pid,
+            )
+        )
         say(f"{at_once}: greeting turns")
         greetings = asyncio.run(
             sustained(rest_turns(url, greeting), args.customers, args.seconds, rasa_pid)
@@ -250,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
 
     faq, baseline = summarize(answered), summarize(greeted)
+    share_ceiling = static.rasa_cpu_ms / (static.rasa_cpu_ms + parsed.rasa_cpu_ms)
     loaded, baseline_loaded = summarize(faqs.latencies), summarize(greetings.latencies)
     rows = [
         Row("FAQ turn p50 (one at a time)", faq.p50, "ms", baseline.p50, note="baseline: greeting"),
@@ -279,6 +308,20 @@ def main(argv: list[str] | None = None) -> int:
             "%",
             target=100 * STATIC_SHARE_TARGET,
             higher_is_better=True,
+            note=f"at most {100 * share_ceiling:.0f}% (below)",
+        ),
+        Row(
+            "Rasa CPU per NLU parse under load",
+            parsed.rasa_cpu_ms,
+            "ms",
+            static.rasa_cpu_ms,
+            note="baseline: static response; NLU alone, over Rasa's HTTP API",
+        ),
+        Row(
+            "ceiling of the share: static turn / (static turn + NLU)",
+            100 * share_ceiling,
+            "%",
+            note="Rasa's CPU per turn: what a FAQ turn could reach if answering cost nothing",
         ),
         Row(
             "Rasa CPU per FAQ turn under load",
