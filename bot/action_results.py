@@ -22,7 +22,6 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 
 
 def validator(schema: dict[str, Any]) -> Any:
@@ -40,12 +39,13 @@ def response_validator() -> Any:
 
 @cache
 def event_validators() -> dict[str, Any]:
-    """Return a validator for each kind of event, by its `event` constant: the event schema
-    with only that kind in place of the `oneOf` of all kinds."""
-    common = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+    """Return a validator for each kind of event, by its `event` constant: the answers'
+    event schema with only that kind in place of the `oneOf` of all kinds."""
+    event_schema = RemoteAction.action_response_format_spec()["properties"]["events"]["items"]
+    common = {key: value for key, value in event_schema.items() if key != "oneOf"}
     return {
         kind["properties"]["event"]["const"]: validator({"allOf": [common, kind]})
-        for kind in EVENT_SCHEMA["oneOf"]
+        for kind in event_schema["oneOf"]
     }
 
 

@@ -77,9 +77,12 @@ class TimedEndpointConfig(EndpointConfig):
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._session_loop is not loop:
             self._session_loop = loop
+            auth = self.basic_auth
             self._session = aiohttp.ClientSession(
-                auth=aiohttp.BasicAuth(**self.basic_auth) if self.basic_auth else None,
+                auth=aiohttp.BasicAuth(auth["username"], auth["password"]) if auth else None,
                 connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEPT_CONNECTION_S),
+                # As with a session per call: nothing one call was given goes with the next.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return KeptSession(self._session)
 
@@ -120,7 +123,8 @@ async def time_action_calls(app: Sanic, *_: Any) -> None:
 
 
 async def close_action_calls(app: Sanic, *_: Any) -> None:
-    """Close the timed endpoint's connections to the action server (a Sanic listener)."""
+    """Close the timed endpoint's connections to the action server (a Sanic listener, run
+    once the server has finished the requests in hand)."""
     endpoint = getattr(app.ctx, "agent", None) and app.ctx.agent.action_endpoint
     if isinstance(endpoint, TimedEndpointConfig):
         await endpoint.close()

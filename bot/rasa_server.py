@@ -32,7 +32,7 @@ def attach_to(blueprint: Blueprint) -> None:
     """Prepare the server that serves `blueprint`, before it starts and once it has started."""
     blueprint.listener("before_server_start")(before_start)
     blueprint.listener("after_server_start")(after_start)
-    blueprint.listener("before_server_stop")(before_stop)
+    blueprint.listener("after_server_stop")(after_stop)
 
 
 async def before_start(app: Sanic, *_: Any) -> None:
@@ -57,8 +57,9 @@ async def after_start(app: Sanic, *_: Any) -> None:
         freeze_loaded_objects()
 
 
-async def before_stop(app: Sanic, *_: Any) -> None:
-    if _first_time(app, "before_stop"):
+async def after_stop(app: Sanic, *_: Any) -> None:
+    """Once the requests in hand are done: close the connections to the action server."""
+    if _first_time(app, "after_stop"):
         await close_action_calls(app)
 
 

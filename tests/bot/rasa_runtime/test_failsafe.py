@@ -413,6 +413,24 @@ class FailsafeTest(unittest.TestCase):
         assert len(callers) == 2  # one connection for the first server's three calls
         assert not failed
 
+    def test_an_action_server_behind_basic_auth_gets_the_endpoints_credentials(self):
+        async def answer(request: web.Request) -> web.Response:
+            return web.json_response({"authorization": request.headers.get("Authorization")})
+
+        async def call(settings: BotSettings, http: aiohttp.ClientSession) -> Any:
+            endpoint = TimedEndpointConfig(
+                f"{settings.handoff_url}/webhook",
+                basic_auth={"username": "rasa", "password": "s3cret"},
+                timeout="2",
+            )
+            try:
+                return await endpoint.request(json={"sender_id": "guest-1"})
+            finally:
+                await endpoint.close()
+
+        answer_ = asyncio.run(with_handoff_server({"/webhook": answer}, call))
+        assert answer_ == {"authorization": aiohttp.BasicAuth("rasa", "s3cret").encode()}
+
     def test_the_packet_is_plain_json(self):
         json.dumps(context_packet(tracker(*CONVERSATION)))
 
