@@ -27,10 +27,11 @@ REQUEST_TIMEOUT_S = 10.0
 PROGRESS_EVERY_S = 5.0
 # Enough connections that a slow server queues requests on its side, not in the client's pool.
 MAX_CONNECTIONS = 256
+# How long the load's HTTP clients keep an idle connection: under the shortest keep-alive of
+# the servers, gunicorn's default of 2 s (`new_session`).
+KEPT_CONNECTION_S = 1.0
 # A benchmark's customers all write from 127.0.0.1, faster than people do: Rasa's chat limits
 # (per conversation and per address) would refuse what it measures. Settings of `running_stack`.
-# Under the shortest keep-alive of the servers: gunicorn's default of 2 s.
-KEPT_CONNECTION_S = 1.0
 UNLIMITED_CHAT = {
     "CHAT_LIMIT_PER_SESSION": "1000000 per minute",
     "CHAT_LIMIT_PER_ADDRESS": "1000000 per minute",

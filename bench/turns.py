@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,16 +118,12 @@ async def one_at_a_time(url: str, turns: list[Turn], count: int, label: str) -> 
     return latencies
 
 
-async def timed_static_turn(
-    session: aiohttp.ClientSession, rasa_url: str, token: str, sender: str
+async def timed_api_post(
+    session: aiohttp.ClientSession, url: str, token: str, body: Mapping[str, object]
 ) -> float:
-    """Trigger the static response in `sender`'s conversation; return the milliseconds it took."""
+    """POST `body` to a route of Rasa's HTTP API; return the milliseconds it took."""
     started = time.perf_counter()
-    async with session.post(
-        f"{rasa_url}/conversations/{sender}/trigger_intent",
-        params={"token": token},
-        json=STATIC_INTENT,
-    ) as response:
+    async with session.post(url, params={"token": token}, json=body) as response:
         response.raise_for_status()
         await response.read()
     return (time.perf_counter() - started) * 1000
@@ -170,15 +166,8 @@ def parses(rasa_url: str, token: str, turns: list[Turn]) -> Send:
     """Return a sender of the `n`th of `turns` to NLU alone."""
 
     async def send(session: aiohttp.ClientSession, _: str, n: int) -> float:
-        started = time.perf_counter()
-        async with session.post(
-            f"{rasa_url}/model/parse",
-            params={"token": token},
-            json={"text": turns[n % len(turns)].text},
-        ) as response:
-            response.raise_for_status()
-            await response.read()
-        return (time.perf_counter() - started) * 1000
+        body = {"text": turns[n % len(turns)].text}
+        return await timed_api_post(session, f"{rasa_url}/model/parse", token, body)
 
     return send
 
@@ -187,7 +176,8 @@ def static_turns(rasa_url: str, token: str) -> Send:
     """Return a sender of the static response."""
 
     async def send(session: aiohttp.ClientSession, sender: str, _: int) -> float:
-        return await timed_static_turn(session, rasa_url, token, sender)
+        url = f"{rasa_url}/conversations/{sender}/trigger_intent"
+        return await timed_api_post(session, url, token, STATIC_INTENT)
 
     return send
 
