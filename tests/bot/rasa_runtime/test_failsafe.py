@@ -81,19 +81,24 @@ CONVERSATION = (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-async def with_handoff_server(
-    routes: Mapping[str, Handler],
-    test: Callable[[BotSettings, aiohttp.ClientSession], Awaitable[Any]],
-) -> Any:
-    """Serve `routes` on a free loopback port as the handoff server and run `test` against it."""
+async def serve(routes: Mapping[str, Handler], port: int = 0) -> web.AppRunner:
+    """Serve `routes` on a loopback port (0: a free one); the caller cleans the runner up."""
     app = web.Application()
     for path, handler in routes.items():
         app.router.add_route("*", path, handler)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def with_handoff_server(
+    routes: Mapping[str, Handler],
+    test: Callable[[BotSettings, aiohttp.ClientSession], Awaitable[Any]],
+) -> Any:
+    """Serve `routes` on a free loopback port as the handoff server and run `test` against it."""
+    runner = await serve(routes)
+    port = runner.addresses[0][1]
     settings = BotSettings(handoff_url=f"http://127.0.0.1:{port}", handoff_service_token="t0k")
     try:
         async with aiohttp.ClientSession(
@@ -377,19 +382,14 @@ class FailsafeTest(unittest.TestCase):
             answers: list[str] = []
             callers: set[Any] = set()
 
-            async def serve(port: int, name: str) -> web.AppRunner:
+            def action_server(name: str) -> Mapping[str, Handler]:
                 async def answer(request: web.Request) -> web.Response:
                     callers.add(request.transport.get_extra_info("peername"))  # type: ignore
                     return web.json_response({"events": [], "responses": [{"text": name}]})
 
-                app = web.Application()
-                app.router.add_post("/webhook", answer)
-                runner = web.AppRunner(app)
-                await runner.setup()
-                await web.TCPSite(runner, "127.0.0.1", port).start()
-                return runner
+                return {"/webhook": answer}
 
-            first = await serve(0, "first")
+            first = await serve(action_server("first"))
             port = first.addresses[0][1]
             endpoint = TimedEndpointConfig(f"http://127.0.0.1:{port}/webhook", timeout="2")
 
@@ -400,7 +400,7 @@ class FailsafeTest(unittest.TestCase):
             for _ in range(3):
                 await call()
             await first.cleanup()  # the action server stops, and starts again
-            second = await serve(port, "restarted")
+            second = await serve(action_server("restarted"), port)
             try:
                 await call()
             finally:
