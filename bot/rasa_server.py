@@ -17,6 +17,7 @@ from sanic import Blueprint, Sanic
 
 from bot.action_results import validate_action_results_once
 from bot.action_timeout import close_action_calls, time_action_calls
+from bot.past_states import replay_past_states
 from bot.pushes import deliver_pushes_once
 from bot.settings import bot_settings
 from bot.tracker_store import require_a_database
@@ -40,6 +41,8 @@ async def before_start(app: Sanic, *_: Any) -> None:
         app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
         cache_subclass_lookups()
         cache_minimal_graph_schemas()
+        # A conversation's dialogue states worked out from its new events only (`bot.past_states`).
+        replay_past_states()
         # The handoff server's pushes, each delivered once (`bot.pushes`).
         deliver_pushes_once(app, bot_settings().rasa_api_token)
         # The action server's answers checked by a validator built once (`bot.action_results`).
