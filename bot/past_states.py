@@ -172,17 +172,9 @@ class Replays:
 REPLAYS = Replays()
 
 
-def states_for_tracker_history(
-    domain: Domain,
-    tracker: DialogueStateTracker,
-    omit_unset_slots: bool = False,
-    ignore_rule_only_turns: bool = False,
-    rule_only_data: dict[str, Any] | None = None,
-) -> list[State]:
-    """Return the states of `tracker`'s history, as Rasa's method of this name does."""
-    return REPLAYS.past_states(
-        domain, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
-    )
+def states_for_tracker_history(domain: Domain, *args: Any, **kwargs: Any) -> list[State]:
+    """Return the states of a tracker's history, as Rasa's method of this name does."""
+    return REPLAYS.past_states(domain, *args, **kwargs)
 
 
 def replay_past_states() -> None:
