@@ -9,10 +9,12 @@ from 42 ms (turns 1-25) to 129-147 ms (turns 75-100).
 
 This keeps, per conversation and kind of ask, the replay so far: the tracker replayed through
 the applied events it has seen and the state before each of their actions. An ask whose
-applied events begin with those replays only the new ones; any other (an undone turn, a new
-session, a history replaced through the API) starts over. An event is told from another by
-identity, else by its class and timestamp: Rasa stamps each event as it makes it and only ever
-adds events, so the same rows read back match, and a history that changed does not.
+applied events begin with those, and that brings no event changing what Rasa makes of earlier
+ones (an undone turn or action, a restart, a new session, entities added to the message
+before, a loop), replays only the new ones; any other starts over. An event is told from
+another by its class and timestamp: Rasa stamps each event as it makes it and only ever adds
+events, so the same rows read back match. Only served conversations are kept: not the trackers
+of training, nor the one-off trackers of Rasa's `/model/predict` (all named "default").
 
 The loop below is Rasa's `Domain.states_for_tracker_history` (3.6), made to resume. Rasa's
 featurizers edit the states they are given, so each ask gets copies.
@@ -20,6 +22,7 @@ featurizers edit the states they are given, so each ask gets copies.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,13 +31,37 @@ from typing import Any
 from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    EntitiesAdded,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
 
 from bot.tracker_store import KEPT_EVENTS
 
 # (omit_unset_slots, ignore_rule_only_turns, the rule-only slots and loops ignored)
 Options = tuple[bool, bool, Any]
+# Events that change what Rasa makes of the events before them (`applied_events`, and
+# `EntitiesAdded`, which adds to the message before it).
+REWRITING = frozenset(
+    kind
+    for rewriting in (
+        UserUtteranceReverted,
+        ActionReverted,
+        Restarted,
+        SessionStarted,
+        EntitiesAdded,
+        ActiveLoop,
+    )
+    for kind in (rewriting, *all_subclasses(rewriting))
+)
 
 
 @dataclass
@@ -45,6 +72,7 @@ class Replay:
     domain: Domain
     options: Options
     tracker: DialogueStateTracker
+    rewritings: int
     seen: list[tuple[type, float]] = field(default_factory=list)
     states: list[State] = field(default_factory=list)
     # Rasa's loop variables, as they were after the last action.
@@ -52,7 +80,9 @@ class Replay:
     turn_was_hidden: bool = False
 
     @classmethod
-    def start(cls, domain: Domain, options: Options, tracker: DialogueStateTracker) -> Replay:
+    def start(
+        cls, domain: Domain, options: Options, tracker: DialogueStateTracker, rewritings: int
+    ) -> Replay:
         """Start replaying `tracker`'s conversation from its beginning (`init_copy`'s)."""
         # The replay reads no event back (it is only given applied ones): it need keep none.
         empty = DialogueStateTracker(
@@ -61,13 +91,16 @@ class Replay:
             max_event_history=1,
             is_rule_tracker=tracker.is_rule_tracker,
         )
-        return cls(domain, options, empty)
+        return cls(domain, options, empty, rewritings)
 
-    def continues(self, domain: Domain, applied: list[Event]) -> bool:
-        """Whether `applied` begins with the events seen, for the same domain."""
-        return domain is self.domain and self.seen == [
-            known(event) for event in applied[: len(self.seen)]
-        ]
+    def continues(self, domain: Domain, applied: list[Event], rewritings: int) -> bool:
+        """Whether `applied` begins with the events seen, for the same domain, and no event
+        rewriting earlier ones came since."""
+        return (
+            domain is self.domain
+            and rewritings == self.rewritings
+            and self.seen == [known(event) for event in applied[: len(self.seen)]]
+        )
 
     def extend(self, events: Iterable[Event]) -> None:
         """Replay `events`, adding the state before each action."""
@@ -131,12 +164,16 @@ def copy_states(states: list[State]) -> list[State]:
 
 
 class Replays:
-    """The replays of the conversations asked about last, KEPT_EVENTS events at most."""
+    """The replays of the conversations asked about last, KEPT_EVENTS events at most.
+
+    Rasa asks on its event loop, and may train or test in a thread of the same process.
+    """
 
     def __init__(self, kept_events: int = KEPT_EVENTS) -> None:
         self.kept_events = kept_events
         self._replays: OrderedDict[tuple[Any, ...], Replay] = OrderedDict()
         self._seen = 0
+        self._lock = threading.Lock()
 
     def past_states(
         self,
@@ -147,20 +184,25 @@ class Replays:
         rule_only_data: dict[str, Any] | None = None,
     ) -> list[State]:
         """Return what Rasa's `Domain.states_for_tracker_history` returns."""
+        if type(tracker) is not DialogueStateTracker or tracker.sender_id in UNSERVED:
+            return RASAS_OWN(
+                domain, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+            )
         ignored = rule_only_data if ignore_rule_only_turns else None
         key = (tracker.sender_id, omit_unset_slots, ignore_rule_only_turns, repr(ignored))
         applied = tracker.applied_events()
-        replay = self._forget(key)
-        if replay is None or not replay.continues(domain, applied):
-            replay = Replay.start(
-                domain, (omit_unset_slots, ignore_rule_only_turns, ignored), tracker
-            )
-        replay.extend(applied[len(replay.seen) :])
-        self._replays[key] = replay
-        self._seen += len(replay.seen)
-        while self._seen > self.kept_events:
-            self._forget(next(iter(self._replays)))
-        return replay.past_states()
+        rewritings = sum(type(event) in REWRITING for event in tracker.events)
+        with self._lock:
+            replay = self._forget(key)
+            if replay is None or not replay.continues(domain, applied, rewritings):
+                options = (omit_unset_slots, ignore_rule_only_turns, ignored)
+                replay = Replay.start(domain, options, tracker, rewritings)
+            replay.extend(applied[len(replay.seen) :])
+            self._replays[key] = replay
+            self._seen += len(replay.seen)
+            while self._seen > self.kept_events:
+                self._forget(next(iter(self._replays)))
+            return replay.past_states()
 
     def _forget(self, key: tuple[Any, ...]) -> Replay | None:
         replay = self._replays.pop(key, None)
@@ -169,6 +211,9 @@ class Replays:
         return replay
 
 
+RASAS_OWN = Domain.states_for_tracker_history
+# Trackers of no conversation: Rasa's `/model/predict` names its one-off trackers "default".
+UNSERVED = (None, DEFAULT_SENDER_ID)
 REPLAYS = Replays()
 
 

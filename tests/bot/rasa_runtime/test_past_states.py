@@ -3,10 +3,14 @@ event of a conversation, exactly the states Rasa's own replay works out."""
 
 from __future__ import annotations
 
+import itertools
+import sys
+import threading
 import unittest
 from pathlib import Path
 from typing import Any
 
+from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.constants import (
     ACTION_LISTEN_NAME,
     ACTION_SESSION_START_NAME,
@@ -22,6 +26,7 @@ from rasa.shared.core.events import (
     AllSlotsReset,
     BotUttered,
     DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
     Event,
     FollowupAction,
     Restarted,
@@ -67,6 +72,9 @@ def conversation() -> list[Event]:
         *user("hi", "greet"),
         ActionExecuted("action_small_talk"),
         BotUttered("Hello"),
+        # Entities added to the message before, as Rasa's API may while the bot listens.
+        ActionExecuted(ACTION_LISTEN_NAME),
+        EntitiesAdded([{"entity": "email", "value": "c@d.co"}]),
         *user("when is breakfast?", "nlu_fallback"),
         ActionExecuted("action_answer_faq", hide_rule_turn=True),
         BotUttered("From 7 to 10."),
@@ -164,6 +172,65 @@ class PastStatesTest(unittest.TestCase):
             event.timestamp += 0.5
         replaced = DialogueStateTracker.from_events(SENDER, other, DOMAIN.slots)
         self.assertEqual(replays.past_states(DOMAIN, replaced), rasas_states(replaced))
+
+    def test_a_turn_undone_and_written_again_at_the_same_time_is_replayed_anew(self) -> None:
+        # Events appended through Rasa's API keep the timestamps they are given.
+        replays = Replays()
+        first = [*user("hi", "greet"), ActionExecuted("action_small_talk")]
+        again = [
+            UserUtteranceReverted(),
+            *user("a person please", "request_human"),
+            ActionExecuted("action_handoff"),
+        ]
+        for event in first + again:
+            event.timestamp = 1_700_000_000.0
+        tracker = DialogueStateTracker.from_events(SENDER, first, DOMAIN.slots)
+        replays.past_states(DOMAIN, tracker)
+        for event in again:
+            tracker.update(event)
+        self.assertEqual(replays.past_states(DOMAIN, tracker), rasas_states(tracker))
+
+    def test_trackers_of_no_conversation_are_left_to_rasa(self) -> None:
+        # Rasa's /model/predict: one-off trackers, all named "default", events as posted.
+        replays = Replays()
+        for intent in ("greet", "request_human"):
+            events = [*user("hi", intent), ActionExecuted("action_small_talk")]
+            for event in events:
+                event.timestamp = 1_700_000_000.0
+            tracker = DialogueStateTracker.from_events(DEFAULT_SENDER_ID, events, DOMAIN.slots)
+            self.assertEqual(replays.past_states(DOMAIN, tracker), rasas_states(tracker))
+        self.assertEqual(replays._replays, {})
+
+    def test_asks_from_two_threads_keep_the_count_of_events_kept(self) -> None:
+        # Rasa may train or test in a thread while it serves on its event loop.
+        replays = Replays(kept_events=60)
+        events = conversation()
+
+        failures: list[Exception] = []
+
+        def ask(senders: range) -> None:
+            for sender in itertools.islice(itertools.cycle(map(str, senders)), 3000):
+                tracker = DialogueStateTracker.from_events(sender, events[:20], DOMAIN.slots)
+                try:
+                    replays.past_states(DOMAIN, tracker)
+                except Exception as failure:
+                    failures.append(failure)
+
+        threads = [threading.Thread(target=ask, args=(range(n, n + 4),)) for n in (0, 4)]
+        # Threads take turns every microsecond, not every 5 ms.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+        finally:
+            sys.setswitchinterval(switch_interval)
+        self.assertEqual(failures, [])
+        kept = sum(len(replay.seen) for replay in replays._replays.values())
+        self.assertEqual(replays._seen, kept)
+        self.assertLessEqual(kept, 60)
 
     def test_conversations_and_domains_are_kept_apart(self) -> None:
         replays = Replays()
