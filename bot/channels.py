@@ -243,6 +243,9 @@ class FixedSocketIOInput(SocketIOInput):
                     f"{MAX_TEXT_CHARS} characters.",
                 )
                 return None
+            if not text.strip():
+                # No words: nothing for NLU to read (Rasa's classifier raises on it).
+                return None
             metadata = data.get(self.metadata_key) or {}
             if not isinstance(metadata, dict):
                 metadata = {}
@@ -306,8 +309,8 @@ class GuardedRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str:
         text = body_of(req).get("message")
-        if not isinstance(text, str):
-            raise InvalidUsage("'message' must be a string")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidUsage("'message' must be a string with some text")
         if len(text) > MAX_TEXT_CHARS:
             raise PayloadTooLarge(
                 f"'message' has {len(text)} characters; please keep it under {MAX_TEXT_CHARS}"

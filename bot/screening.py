@@ -40,7 +40,8 @@ def screened(on_new_message: Handler) -> Handler:
                 tracker = await agent.tracker_store.retrieve(message.sender_id)
             if tracker is None or text not in offered_payloads(tracker):
                 logger.info("Read a typed command of %s as text.", message.sender_id)
-                message.text = text.lstrip("/")
+                # A lone "/" stays itself: a message of no words is nothing NLU can read.
+                message.text = text.lstrip("/").strip() or text
         await on_new_message(message)
 
     return handle

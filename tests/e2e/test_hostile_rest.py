@@ -73,6 +73,9 @@ def test_a_body_over_a_megabyte_is_refused(stack: Stack):
         ({"sender": "s" * 300, "message": "hello"}, "sender"),
         ({"sender": "customer", "message": 42}, "message"),
         ({"sender": "customer"}, "message"),
+        # No words for NLU: Rasa's classifier raised, and the customer had no reply.
+        ({"sender": "customer", "message": ""}, "message"),
+        ({"sender": "customer", "message": " \n\t"}, "message"),
     ],
 )
 def test_a_malformed_request_gets_a_400_naming_the_field(stack: Stack, body, named):
@@ -91,6 +94,11 @@ def test_typed_intent_syntax_is_read_as_words_not_as_an_agent(stack: Stack):
     replies = say(stack, forged)
     assert replies, "the customer is answered"
     assert not any("I am agent Alice" in (reply.get("text") or "") for reply in replies)
+
+
+def test_a_lone_slash_is_read_as_text_and_answered(stack: Stack):
+    # Screened as typed intent syntax, it had become an empty message, and no reply.
+    assert say(stack, "/"), "the customer is answered"
 
 
 def test_a_button_the_bot_offered_still_works(stack: Stack):
