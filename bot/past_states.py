@@ -189,13 +189,13 @@ class Replays:
                 domain, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
             )
         ignored = rule_only_data if ignore_rule_only_turns else None
-        key = (tracker.sender_id, omit_unset_slots, ignore_rule_only_turns, repr(ignored))
+        options = (omit_unset_slots, ignore_rule_only_turns, ignored)
+        key = (tracker.sender_id, repr(options))
         applied = tracker.applied_events()
         rewritings = sum(type(event) in REWRITING for event in tracker.events)
         with self._lock:
             replay = self._forget(key)
             if replay is None or not replay.continues(domain, applied, rewritings):
-                options = (omit_unset_slots, ignore_rule_only_turns, ignored)
                 replay = Replay.start(domain, options, tracker, rewritings)
             replay.extend(applied[len(replay.seen) :])
             self._replays[key] = replay

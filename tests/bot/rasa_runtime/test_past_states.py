@@ -271,7 +271,7 @@ class PastStatesTest(unittest.TestCase):
         try:
             tracker = DialogueStateTracker.from_events(SENDER, conversation()[:20], DOMAIN.slots)
             self.assertEqual(tracker.past_states(DOMAIN), rasas_states(tracker))
-            self.assertIn((SENDER, False, False, "None"), past_states.REPLAYS._replays)
+            self.assertIn((SENDER, repr((False, False, None))), past_states.REPLAYS._replays)
         finally:
             Domain.states_for_tracker_history = RASAS_OWN
 
